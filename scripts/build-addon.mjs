@@ -1,0 +1,34 @@
+// Builds the native addon with cargo and copies it to better-auth-rs.node beside package.json.
+// Used by `npm run build`, by the npm install hook (from-source installs) and by the test runner.
+import { spawnSync } from "node:child_process";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const addonPath = join(root, "better-auth-rs.node");
+
+const libraryName = {
+  linux: "libbetter_auth_rs.so",
+  darwin: "libbetter_auth_rs.dylib",
+  win32: "better_auth_rs.dll",
+}[process.platform];
+
+export function buildAddon() {
+  if (!libraryName) throw new Error(`better-auth-rs: unsupported platform ${process.platform}`);
+  const result = spawnSync("cargo", ["build", "--release", "--lib", "--features", "node"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  if (result.error) {
+    throw new Error(`better-auth-rs: could not run cargo (${result.error.message}); install Rust from https://rustup.rs`);
+  }
+  if (result.status !== 0) throw new Error(`better-auth-rs: cargo build failed with exit code ${result.status}`);
+  const targetDir = process.env.CARGO_TARGET_DIR ? resolve(root, process.env.CARGO_TARGET_DIR) : join(root, "target");
+  mkdirSync(dirname(addonPath), { recursive: true });
+  copyFileSync(join(targetDir, "release", libraryName), addonPath);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  buildAddon();
+}

@@ -1,0 +1,82 @@
+//! Everything an endpoint needs, built once by `betterAuth()`; and the per-call state.
+
+use serde_json::{Map, Value};
+
+use crate::cookies::{CookieConfig, RequestCookies, ResponseCookies};
+use crate::db::Database;
+use crate::http::Headers;
+use crate::logger::Logger;
+use crate::options::AuthOptions;
+use crate::password_hash::PasswordHasher;
+
+pub struct AuthContext {
+    pub options: AuthOptions,
+    pub db: Database,
+    pub hasher: PasswordHasher,
+    pub cookies: CookieConfig,
+    pub logger: Logger,
+}
+
+impl AuthContext {
+    pub fn new(options: AuthOptions, logger: Logger) -> Self {
+        let db = Database::new(options.database.clone(), options.auto_migrate, logger.clone());
+        AuthContext { cookies: CookieConfig::new(&options), db, hasher: PasswordHasher::default(), logger, options }
+    }
+
+    pub fn secret(&self) -> &str {
+        &self.options.secret
+    }
+}
+
+/// Headers and cookies an endpoint adds to its response, kept on success and on error alike.
+#[derive(Debug, Default)]
+pub struct Outgoing {
+    pub cookies: ResponseCookies,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Outgoing {
+    pub fn set_header(&mut self, name: &str, value: impl Into<String>) {
+        self.headers.retain(|(n, _)| n != name);
+        self.headers.push((name.to_owned(), value.into()));
+    }
+}
+
+/// One endpoint invocation, over HTTP or through `auth.api`.
+pub struct Call<'a> {
+    pub ctx: &'a AuthContext,
+    pub method: String,
+    pub body: Value,
+    pub query: Map<String, Value>,
+    /// `None` for an `auth.api` call made without `headers`.
+    pub headers: Option<Headers>,
+    pub cookies: RequestCookies,
+    pub out: Outgoing,
+    /// Over HTTP (`auth.handler`), where origin and CSRF checks apply.
+    pub http: bool,
+    /// The origin of `baseURL` for this request (configured, else the request's own).
+    pub base_origin: Option<String>,
+}
+
+impl Call<'_> {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.as_ref().and_then(|h| h.get(name))
+    }
+
+    pub fn has_header(&self, name: &str) -> bool {
+        self.headers.as_ref().is_some_and(|h| h.has(name))
+    }
+
+    /// The resolved `baseURL`, base path included.
+    pub fn base_url(&self) -> String {
+        format!("{}{}", self.base_origin.as_deref().unwrap_or(""), self.ctx.options.base_path)
+    }
+
+    /// The base origin plus `trustedOrigins`, for this request.
+    pub fn trusted_origins(&self) -> Vec<String> {
+        let mut list = Vec::with_capacity(self.ctx.options.trusted_origins.len() + 1);
+        list.extend(self.base_origin.clone());
+        list.extend(self.ctx.options.trusted_origins.iter().cloned());
+        list
+    }
+}

@@ -1,0 +1,377 @@
+//! Storage: one store over sqlx. The pool opens (and, with `autoMigrate`, migrates) on first use.
+
+pub mod models;
+pub mod schema;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+// Migration DDL is built from our own static schema, never from input.
+use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+use tokio::sync::OnceCell;
+
+use crate::logger::Logger;
+use crate::options::{DatabaseConfig, DEFAULT_SQLITE_FILE};
+use crate::time_util::{self, Millis};
+use models::{CREDENTIAL_ISSUER, CREDENTIAL_PROVIDER, CredentialAccount, Session, User};
+
+#[derive(Debug)]
+pub enum DbError {
+    Sqlx(sqlx::Error),
+    Migration(String),
+    /// A stored value we cannot read (a date in no known format, ...).
+    Corrupt(String),
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbError::Sqlx(e) => write!(f, "database error: {e}"),
+            DbError::Migration(m) => write!(f, "migration: {m}"),
+            DbError::Corrupt(m) => write!(f, "unreadable row: {m}"),
+        }
+    }
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        DbError::Sqlx(e)
+    }
+}
+
+impl DbError {
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub struct Database {
+    config: DatabaseConfig,
+    auto_migrate: bool,
+    logger: Logger,
+    pool: OnceCell<SqlitePool>,
+}
+
+impl Database {
+    pub fn new(config: DatabaseConfig, auto_migrate: bool, logger: Logger) -> Self {
+        Database { config, auto_migrate, logger, pool: OnceCell::new() }
+    }
+
+    async fn pool(&self) -> Result<&SqlitePool, DbError> {
+        self.pool
+            .get_or_try_init(|| async {
+                let pool = self.open().await?;
+                if self.auto_migrate {
+                    let applied = apply_migrations(&pool).await?;
+                    if !applied.is_empty() {
+                        self.logger.info(&format!("migrated the database: {} statement(s)", applied.len()));
+                    }
+                }
+                Ok::<_, DbError>(pool)
+            })
+            .await
+    }
+
+    async fn open(&self) -> Result<SqlitePool, DbError> {
+        let DatabaseConfig::Sqlite { url, implicit } = &self.config;
+        if *implicit {
+            self.logger.warn(&format!(
+                "no `database` option: using the SQLite file {DEFAULT_SQLITE_FILE} (created if missing)"
+            ));
+        }
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let connect = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let connect = if in_memory { connect } else { connect.journal_mode(SqliteJournalMode::Wal) };
+        // In-memory: every connection would be a new empty database, so keep exactly one forever.
+        let pool = if in_memory {
+            SqlitePoolOptions::new().min_connections(1).max_connections(1).idle_timeout(None).max_lifetime(None)
+        } else {
+            SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10))
+        };
+        Ok(pool.connect_with(connect).await?)
+    }
+
+    /// The statements the database still needs (nothing is changed).
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, DbError> {
+        let pool = self.open_for_cli().await?;
+        plan_for(pool).await
+    }
+
+    /// Applies the pending statements and returns them.
+    pub async fn migrate(&self) -> Result<Vec<String>, DbError> {
+        apply_migrations(self.open_for_cli().await?).await
+    }
+
+    async fn open_for_cli(&self) -> Result<&SqlitePool, DbError> {
+        self.pool.get_or_try_init(|| self.open()).await
+    }
+
+    // ---- users and credentials ----
+
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, DbError> {
+        let row = sqlx::query(r#"select * from "user" where "email" = ? limit 1"#)
+            .bind(email)
+            .fetch_optional(self.pool().await?)
+            .await?;
+        row.map(|r| user_from_row(&r, "")).transpose()
+    }
+
+    /// The user with this email and the password of their credential account, in one query.
+    /// Upstream 1.7.25 matches the credential row on `providerId` and `accountId = userId`
+    /// (not `issuer`), so rows written by pre-1.7 servers still sign in.
+    pub async fn find_user_with_password(&self, email: &str) -> Result<Option<(User, Option<String>)>, DbError> {
+        let row = sqlx::query(
+            r#"select u.*, a."password" as "a_password" from "user" u
+               left join "account" a on a."userId" = u."id" and a."providerId" = ? and a."accountId" = u."id"
+               where u."email" = ? limit 1"#,
+        )
+        .bind(CREDENTIAL_PROVIDER)
+        .bind(email)
+        .fetch_optional(self.pool().await?)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some((user_from_row(&r, "")?, r.try_get::<Option<String>, _>("a_password")?))),
+        }
+    }
+
+    /// Creates the user and their credential account atomically. A second sign-up with the
+    /// same email loses on the unique index: see [`DbError::is_unique_violation`].
+    pub async fn create_user_with_credential(&self, user: &User, account: &CredentialAccount) -> Result<(), DbError> {
+        let mut tx = self.pool().await?.begin().await?;
+        insert_user(&mut tx, user).await?;
+        sqlx::query(
+            r#"insert into "account" ("id", "issuer", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
+               values (?, ?, ?, ?, ?, ?, ?, ?)"#,
+        )
+        .bind(&account.id)
+        .bind(CREDENTIAL_ISSUER)
+        .bind(&account.user_id)
+        .bind(CREDENTIAL_PROVIDER)
+        .bind(&account.user_id)
+        .bind(&account.password_hash)
+        .bind(time_util::to_iso(account.created_at))
+        .bind(time_util::to_iso(account.created_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ---- sessions ----
+
+    pub async fn create_session(&self, session: &Session) -> Result<(), DbError> {
+        sqlx::query(
+            r#"insert into "session" ("id", "expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
+               values (?, ?, ?, ?, ?, ?, ?, ?)"#,
+        )
+        .bind(&session.id)
+        .bind(time_util::to_iso(session.expires_at))
+        .bind(&session.token)
+        .bind(time_util::to_iso(session.created_at))
+        .bind(time_util::to_iso(session.updated_at))
+        .bind(&session.ip_address)
+        .bind(&session.user_agent)
+        .bind(&session.user_id)
+        .execute(self.pool().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// The session with this token and its user, in one query.
+    pub async fn find_session(&self, token: &str) -> Result<Option<(Session, User)>, DbError> {
+        let row = sqlx::query(
+            r#"select s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
+                      u."id" as "u_id", u."name" as "u_name", u."email" as "u_email", u."emailVerified" as "u_emailVerified",
+                      u."image" as "u_image", u."createdAt" as "u_createdAt", u."updatedAt" as "u_updatedAt"
+               from "session" s join "user" u on u."id" = s."userId" where s."token" = ? limit 1"#,
+        )
+        .bind(token)
+        .fetch_optional(self.pool().await?)
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some((session_from_row(&r)?, user_from_row(&r, "u_")?))),
+        }
+    }
+
+    /// Extends a session; `false` when it no longer exists.
+    pub async fn refresh_session(&self, token: &str, expires_at: Millis, updated_at: Millis) -> Result<bool, DbError> {
+        let done = sqlx::query(r#"update "session" set "expiresAt" = ?, "updatedAt" = ? where "token" = ?"#)
+            .bind(time_util::to_iso(expires_at))
+            .bind(time_util::to_iso(updated_at))
+            .bind(token)
+            .execute(self.pool().await?)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn delete_session(&self, token: &str) -> Result<(), DbError> {
+        sqlx::query(r#"delete from "session" where "token" = ?"#)
+            .bind(token)
+            .execute(self.pool().await?)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn insert_user(tx: &mut Transaction<'_, Sqlite>, user: &User) -> Result<(), DbError> {
+    sqlx::query(
+        r#"insert into "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
+           values (?, ?, ?, ?, ?, ?, ?)"#,
+    )
+    .bind(&user.id)
+    .bind(&user.name)
+    .bind(&user.email)
+    .bind(user.email_verified)
+    .bind(&user.image)
+    .bind(time_util::to_iso(user.created_at))
+    .bind(time_util::to_iso(user.updated_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A date column as upstream or another ORM left it: ISO text, or integer (milli)seconds.
+fn get_date(row: &SqliteRow, column: &str) -> Result<Millis, DbError> {
+    if let Ok(text) = row.try_get::<String, _>(column) {
+        return time_util::parse_iso(&text).ok_or_else(|| DbError::Corrupt(format!("{column} = {text:?} is not a date")));
+    }
+    if let Ok(n) = row.try_get::<i64, _>(column) {
+        return Ok(time_util::from_integer(n));
+    }
+    if let Ok(f) = row.try_get::<f64, _>(column) {
+        return Ok(time_util::from_integer(f as i64));
+    }
+    Err(DbError::Corrupt(format!("{column} is not a date")))
+}
+
+fn user_from_row(row: &SqliteRow, prefix: &str) -> Result<User, DbError> {
+    let col = |name: &str| format!("{prefix}{name}");
+    Ok(User {
+        id: row.try_get(col("id").as_str())?,
+        name: row.try_get(col("name").as_str())?,
+        email: row.try_get(col("email").as_str())?,
+        email_verified: row.try_get(col("emailVerified").as_str())?,
+        image: row.try_get(col("image").as_str())?,
+        created_at: get_date(row, &col("createdAt"))?,
+        updated_at: get_date(row, &col("updatedAt"))?,
+    })
+}
+
+fn session_from_row(row: &SqliteRow) -> Result<Session, DbError> {
+    Ok(Session {
+        id: row.try_get("id")?,
+        expires_at: get_date(row, "expiresAt")?,
+        token: row.try_get("token")?,
+        created_at: get_date(row, "createdAt")?,
+        updated_at: get_date(row, "updatedAt")?,
+        ip_address: row.try_get("ipAddress")?,
+        user_agent: row.try_get("userAgent")?,
+        user_id: row.try_get("userId")?,
+    })
+}
+
+async fn plan_for(pool: &SqlitePool) -> Result<Vec<String>, DbError> {
+    let mut existing = schema::Existing::default();
+    let tables: Vec<(String,)> =
+        sqlx::query_as(r#"select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"#)
+            .fetch_all(pool)
+            .await?;
+    for (table,) in tables {
+        let columns: Vec<String> = sqlx::query(AssertSqlSafe(format!("pragma table_info(\"{}\")", table.replace('"', "\"\""))))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>("name"))
+            .collect::<Result<_, _>>()?;
+        existing.tables.insert(table, columns);
+    }
+    let indexes: Vec<(String,)> =
+        sqlx::query_as(r#"select name from sqlite_master where type = 'index'"#).fetch_all(pool).await?;
+    existing.indexes = indexes.into_iter().map(|(n,)| n).collect();
+    schema::plan(&existing).map_err(|e| DbError::Migration(e.0))
+}
+
+/// Plans and applies in one transaction, so concurrent first requests cannot both create a table.
+async fn apply_migrations(pool: &SqlitePool) -> Result<Vec<String>, DbError> {
+    let statements = plan_for(pool).await?;
+    if statements.is_empty() {
+        return Ok(statements);
+    }
+    let mut tx = pool.begin().await?;
+    for sql in &statements {
+        // Another process may have migrated between our plan and now: re-check cheaply.
+        if let Err(e) = sqlx::query(AssertSqlSafe(sql.as_str())).execute(&mut *tx).await {
+            if e.to_string().contains("already exists") {
+                continue;
+            }
+            return Err(e.into());
+        }
+    }
+    tx.commit().await?;
+    Ok(statements)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::generate_id;
+
+    fn memory_db() -> Database {
+        Database::new(DatabaseConfig::Sqlite { url: "sqlite::memory:".into(), implicit: false }, true, Logger::stderr(None))
+    }
+
+    fn user(email: &str) -> User {
+        let now = time_util::now_ms();
+        User {
+            id: generate_id(),
+            name: "Ann".into(),
+            email: email.into(),
+            email_verified: false,
+            image: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[tokio::test]
+    async fn user_session_round_trip_and_unique_email() {
+        let db = memory_db();
+        let u = user("ann@example.com");
+        let acct = CredentialAccount { id: generate_id(), user_id: u.id.clone(), password_hash: "h".into(), created_at: u.created_at };
+        db.create_user_with_credential(&u, &acct).await.unwrap();
+        let (found, pw) = db.find_user_with_password("ann@example.com").await.unwrap().unwrap();
+        assert_eq!(found, u);
+        assert_eq!(pw.as_deref(), Some("h"));
+
+        let dup = user("ann@example.com");
+        let acct2 = CredentialAccount { id: generate_id(), user_id: dup.id.clone(), password_hash: "h".into(), created_at: 0 };
+        let err = db.create_user_with_credential(&dup, &acct2).await.unwrap_err();
+        assert!(err.is_unique_violation(), "{err}");
+
+        let now = time_util::now_ms();
+        let s = Session {
+            id: generate_id(),
+            expires_at: now + 1000,
+            token: generate_id(),
+            created_at: now,
+            updated_at: now,
+            ip_address: Some(String::new()),
+            user_agent: None,
+            user_id: u.id.clone(),
+        };
+        db.create_session(&s).await.unwrap();
+        let (fs, fu) = db.find_session(&s.token).await.unwrap().unwrap();
+        assert_eq!((fs, fu), (s.clone(), u));
+        assert!(db.refresh_session(&s.token, now + 5000, now).await.unwrap());
+        db.delete_session(&s.token).await.unwrap();
+        assert!(db.find_session(&s.token).await.unwrap().is_none());
+        assert!(!db.refresh_session(&s.token, now, now).await.unwrap());
+        assert!(db.pending_migrations().await.unwrap().is_empty());
+    }
+}

@@ -1,0 +1,48 @@
+//! Rows of upstream's core tables, serialized as upstream answers them (camelCase, ISO dates).
+
+use serde::Serialize;
+
+use crate::time_util::{Millis, iso_ms};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub image: Option<String>,
+    #[serde(with = "iso_ms")]
+    pub created_at: Millis,
+    #[serde(with = "iso_ms")]
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: String,
+    #[serde(with = "iso_ms")]
+    pub expires_at: Millis,
+    pub token: String,
+    #[serde(with = "iso_ms")]
+    pub created_at: Millis,
+    #[serde(with = "iso_ms")]
+    pub updated_at: Millis,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub user_id: String,
+}
+
+/// The credential account created with a user: upstream's three-way key
+/// (`providerId = "credential"`, `issuer = "local:credential"`, `accountId = userId`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CredentialAccount {
+    pub id: String,
+    pub user_id: String,
+    pub password_hash: String,
+    pub created_at: Millis,
+}
+
+pub const CREDENTIAL_PROVIDER: &str = "credential";
+pub const CREDENTIAL_ISSUER: &str = "local:credential";

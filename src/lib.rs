@@ -1,0 +1,94 @@
+//! better-auth-rs: Better Auth's server in Rust. This crate is the core, which knows nothing of
+//! Node; `src/node` (feature `node`) is the thin napi binding over it.
+
+pub mod client_ip;
+pub mod context;
+pub mod cookies;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod logger;
+pub mod middleware;
+pub mod option_keys;
+pub mod options;
+pub mod password_hash;
+pub mod router;
+pub mod routes;
+pub mod time_util;
+pub mod validate;
+
+#[cfg(feature = "node")]
+mod node;
+
+use std::sync::Arc;
+
+use context::AuthContext;
+use http::{Request, Response};
+use logger::Logger;
+use options::{AuthOptions, Env, OptionsError};
+use router::ApiInput;
+
+/// What `betterAuth(options)` builds: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct Auth {
+    ctx: Arc<AuthContext>,
+}
+
+impl Auth {
+    /// Checks the options (warning once per unsupported one) and prepares the context. The
+    /// database is opened on first use.
+    pub fn new(raw_options: &serde_json::Value, env: &Env, logger: Logger) -> Result<Auth, OptionsError> {
+        let (options, warnings) = AuthOptions::parse(raw_options, env)?;
+        for warning in &warnings.0 {
+            logger.warn(warning);
+        }
+        Ok(Auth { ctx: Arc::new(AuthContext::new(options, logger)) })
+    }
+
+    pub fn options(&self) -> &AuthOptions {
+        &self.ctx.options
+    }
+
+    pub fn context(&self) -> &AuthContext {
+        &self.ctx
+    }
+
+    /// Answers one HTTP request. A panic inside becomes a 500 and is logged.
+    pub async fn handle(&self, req: Request) -> Response {
+        let ctx = self.ctx.clone();
+        let logger = self.ctx.logger.clone();
+        guard(logger, tokio::spawn(async move { router::handle_http(&ctx, req).await })).await
+    }
+
+    /// `auth.api.<name>(...)`; `None` when there is no such endpoint.
+    pub async fn call_api(&self, input: ApiInput) -> Option<Response> {
+        let ctx = self.ctx.clone();
+        let logger = self.ctx.logger.clone();
+        let handle = tokio::spawn(async move { router::call_api(&ctx, input).await });
+        match handle.await {
+            Ok(r) => r,
+            Err(e) => Some(panic_response(&logger, e)),
+        }
+    }
+
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, db::DbError> {
+        self.ctx.db.pending_migrations().await
+    }
+
+    pub async fn migrate(&self) -> Result<Vec<String>, db::DbError> {
+        self.ctx.db.migrate().await
+    }
+}
+
+async fn guard(logger: Logger, task: tokio::task::JoinHandle<Response>) -> Response {
+    match task.await {
+        Ok(response) => response,
+        Err(e) => panic_response(&logger, e),
+    }
+}
+
+fn panic_response(logger: &Logger, e: tokio::task::JoinError) -> Response {
+    logger.error(&format!("request handler failed: {e}"));
+    router::respond(Err(error::ApiError::internal()), context::Outgoing::default())
+}

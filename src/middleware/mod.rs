@@ -1,0 +1,2 @@
+pub mod origin_check;
+pub mod trusted_origins;

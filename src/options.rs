@@ -1,0 +1,474 @@
+//! `betterAuth(options)`: the upstream option object, checked and resolved once at construction.
+//!
+//! Every key is looked up in [`crate::option_keys`]: keys we honour are parsed into
+//! [`AuthOptions`], upstream keys we do not support yet produce one warning each, and keys
+//! upstream does not know are an error naming them.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::option_keys::{self, KeyCheck};
+
+pub const DEFAULT_SECRET: &str = "better-auth-secret-12345678901234567890";
+pub const DEFAULT_SQLITE_FILE: &str = "./better-auth.db";
+const DEFAULT_MAX_BODY_SIZE: u64 = 1024 * 1024;
+
+/// The environment variables the options fall back to, captured once (by the Node layer from
+/// `process.env`), so the core never reads the process environment behind the caller's back.
+#[derive(Debug, Clone, Default)]
+pub struct Env(pub HashMap<String, String>);
+
+impl Env {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    fn node_env(&self) -> &str {
+        self.get("NODE_ENV").unwrap_or("")
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.node_env() == "production"
+    }
+
+    /// Upstream's `isTest`: `NODE_ENV=test` or a truthy `TEST`.
+    pub fn is_test(&self) -> bool {
+        self.node_env() == "test" || self.get("TEST").is_some_and(|v| v != "0" && v != "false")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseConfig {
+    /// A `sqlite:` URL; `implicit` when the user gave no `database` at all.
+    Sqlite { url: String, implicit: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameSite {
+    Lax,
+    Strict,
+    None,
+}
+
+/// `advanced.defaultCookieAttributes`, merged over upstream's defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CookieAttributes {
+    pub secure: bool,
+    pub same_site: SameSite,
+    pub path: String,
+    pub http_only: bool,
+    pub domain: Option<String>,
+    pub partitioned: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailAndPasswordOptions {
+    pub enabled: bool,
+    pub disable_sign_up: bool,
+    pub min_password_length: usize,
+    pub max_password_length: usize,
+    pub auto_sign_in: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    pub expires_in: i64,
+    pub update_age: i64,
+    pub fresh_age: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthOptions {
+    pub database: DatabaseConfig,
+    pub auto_migrate: bool,
+    pub secret: String,
+    /// A configured `baseURL` (option or environment): its origin, without the base path.
+    pub base_origin: Option<String>,
+    /// The base path requests are routed under (`/api/auth`, or the path of `baseURL`).
+    pub base_path: String,
+    pub trusted_origins: Vec<String>,
+    pub email_and_password: EmailAndPasswordOptions,
+    pub session: SessionOptions,
+    pub cookie_prefix: String,
+    pub cookie_attributes: CookieAttributes,
+    pub disable_origin_check: bool,
+    pub disable_csrf_check: bool,
+    pub max_body_size: u64,
+    pub production: bool,
+    pub test_env: bool,
+    /// `NODE_ENV` is development/dev/test: the client IP falls back to 127.0.0.1.
+    pub development: bool,
+}
+
+/// What `betterAuth()` reports besides the parsed options: one line per unsupported option.
+#[derive(Debug, Default)]
+pub struct OptionWarnings(pub Vec<String>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionsError(pub String);
+
+impl std::fmt::Display for OptionsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for OptionsError {}
+
+// The typed view of the keys we honour. Unknown/unsupported keys were dealt with before
+// deserializing, so serde may ignore what it does not name here.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawOptions {
+    database: Option<Value>,
+    auto_migrate: Option<bool>,
+    secret: Option<String>,
+    /// A URL string; the dynamic `{ allowedHosts, ... }` form is warned about and ignored.
+    #[serde(rename = "baseURL")]
+    base_url: Option<Value>,
+    base_path: Option<String>,
+    /// An array of strings; the function form is warned about and ignored.
+    trusted_origins: Option<Value>,
+    email_and_password: RawEmailAndPassword,
+    session: RawSession,
+    advanced: RawAdvanced,
+    max_body_size: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawEmailAndPassword {
+    enabled: Option<bool>,
+    disable_sign_up: Option<bool>,
+    min_password_length: Option<usize>,
+    max_password_length: Option<usize>,
+    auto_sign_in: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawSession {
+    expires_in: Option<i64>,
+    update_age: Option<i64>,
+    fresh_age: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawAdvanced {
+    cookie_prefix: Option<String>,
+    use_secure_cookies: Option<bool>,
+    default_cookie_attributes: RawCookieAttributes,
+    #[serde(rename = "disableCSRFCheck")]
+    disable_csrf_check: Option<bool>,
+    disable_origin_check: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawCookieAttributes {
+    secure: Option<bool>,
+    same_site: Option<String>,
+    path: Option<String>,
+    http_only: Option<bool>,
+    domain: Option<String>,
+    partitioned: Option<bool>,
+}
+
+fn invalid(path: &str, why: impl std::fmt::Display) -> OptionsError {
+    OptionsError(format!("better-auth-rs: invalid option `{path}`: {why}"))
+}
+
+impl AuthOptions {
+    /// Checks and resolves the options. `raw` is the user's object as JSON, functions and
+    /// class instances replaced by the markers in [`option_keys`].
+    pub fn parse(raw: &Value, env: &Env) -> Result<(AuthOptions, OptionWarnings), OptionsError> {
+        if !raw.is_object() && !raw.is_null() {
+            return Err(OptionsError("better-auth-rs: betterAuth() takes an options object".into()));
+        }
+        let mut warnings = OptionWarnings::default();
+        if let Value::Object(map) = raw {
+            match option_keys::check(map) {
+                KeyCheck { unknown: Some(path), .. } => {
+                    return Err(OptionsError(format!(
+                        "better-auth-rs: unknown option `{path}`: Better Auth has no such option (check the spelling)"
+                    )));
+                }
+                KeyCheck { unsupported, .. } => {
+                    warnings.0.extend(unsupported.into_iter().map(|path| {
+                        format!("option `{path}` is not supported by better-auth-rs yet and is ignored")
+                    }));
+                }
+            }
+        }
+        let typed: RawOptions = serde_path_to_error::deserialize(raw.clone())
+            .map_err(|e| invalid(&e.path().to_string(), e.inner()))?;
+        let options = resolve(typed, env, &mut warnings)?;
+        Ok((options, warnings))
+    }
+}
+
+fn positive_seconds(path: &str, value: Option<i64>, default: i64) -> Result<i64, OptionsError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v >= 0 => Ok(v),
+        Some(v) => Err(invalid(path, format!("expected a number of seconds >= 0, got {v}"))),
+    }
+}
+
+fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<AuthOptions, OptionsError> {
+    let production = env.is_production();
+
+    let database = match raw.database {
+        None | Some(Value::Null) => {
+            DatabaseConfig::Sqlite { url: format!("sqlite:{DEFAULT_SQLITE_FILE}"), implicit: true }
+        }
+        Some(Value::String(url)) if url.starts_with("sqlite:") => DatabaseConfig::Sqlite { url, implicit: false },
+        Some(Value::String(url)) => {
+            return Err(invalid(
+                "database",
+                format!("unsupported URL `{}`: this version accepts `sqlite:<file>` or `sqlite::memory:`", redact_url(&url)),
+            ));
+        }
+        Some(other) => {
+            return Err(invalid(
+                "database",
+                format!("got {}; this version accepts a URL string such as `sqlite:./auth.db`", option_keys::describe(&other)),
+            ));
+        }
+    };
+
+    let secret = raw
+        .secret
+        .filter(|s| !s.is_empty())
+        .or_else(|| env.get("BETTER_AUTH_SECRET").map(str::to_owned))
+        .or_else(|| env.get("AUTH_SECRET").map(str::to_owned));
+    let secret = match secret {
+        Some(secret) => {
+            if secret == DEFAULT_SECRET && production {
+                return Err(OptionsError(
+                    "better-auth-rs: `secret` is the public default; set a random secret (BETTER_AUTH_SECRET) in production".into(),
+                ));
+            }
+            if secret.len() < 32 {
+                warnings.0.push("`secret` is shorter than 32 characters; use a long random value".into());
+            }
+            secret
+        }
+        None if production => {
+            return Err(OptionsError(
+                "better-auth-rs: no secret in production: pass `secret` or set BETTER_AUTH_SECRET (`npx better-auth-rs secret` prints one)".into(),
+            ));
+        }
+        None => DEFAULT_SECRET.to_owned(),
+    };
+
+    let base_url = match raw.base_url {
+        Some(Value::String(s)) => Some(s),
+        None | Some(Value::Null) | Some(Value::Object(_)) => None,
+        Some(other) => return Err(invalid("baseURL", format!("expected a URL string, got {}", option_keys::describe(&other)))),
+    };
+    let base_url = base_url.filter(|s| !s.is_empty()).or_else(|| {
+        [
+            "BETTER_AUTH_URL",
+            "NEXT_PUBLIC_BETTER_AUTH_URL",
+            "PUBLIC_BETTER_AUTH_URL",
+            "NUXT_PUBLIC_BETTER_AUTH_URL",
+            "NUXT_PUBLIC_AUTH_URL",
+        ]
+        .iter()
+        .find_map(|name| env.get(name))
+        .or_else(|| env.get("BASE_URL").filter(|v| *v != "/"))
+        .map(str::to_owned)
+    });
+    let (base_origin, base_url_path) = match base_url {
+        None => (None, None),
+        Some(s) => {
+            let url = Url::parse(&s).map_err(|e| invalid("baseURL", format!("`{s}` is not a URL ({e})")))?;
+            if url.scheme() != "http" && url.scheme() != "https" {
+                return Err(invalid("baseURL", format!("`{s}` must start with http:// or https://")));
+            }
+            let path = url.path().trim_end_matches('/').to_owned();
+            (Some(url.origin().ascii_serialization()), (!path.is_empty()).then_some(path))
+        }
+    };
+    let base_path = match base_url_path {
+        Some(path) => path,
+        None => {
+            let p = raw.base_path.unwrap_or_else(|| "/api/auth".into());
+            if !p.starts_with('/') {
+                return Err(invalid("basePath", format!("`{p}` must start with /")));
+            }
+            let trimmed = p.trim_end_matches('/');
+            trimmed.to_owned()
+        }
+    };
+
+    let mut trusted_origins = match raw.trusted_origins {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) if option_keys::is_function(&v) => {
+            warnings.0.push("option `trustedOrigins` as a function is not supported by better-auth-rs yet and is ignored".into());
+            Vec::new()
+        }
+        Some(v) => serde_json::from_value::<Vec<String>>(v)
+            .map_err(|_| invalid("trustedOrigins", "expected an array of origin strings"))?,
+    };
+    if let Some(list) = env.get("BETTER_AUTH_TRUSTED_ORIGINS") {
+        trusted_origins.extend(list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned));
+    }
+
+    let ep = raw.email_and_password;
+    let email_and_password = EmailAndPasswordOptions {
+        enabled: ep.enabled.unwrap_or(false),
+        disable_sign_up: ep.disable_sign_up.unwrap_or(false),
+        min_password_length: ep.min_password_length.unwrap_or(8),
+        max_password_length: ep.max_password_length.unwrap_or(128),
+        auto_sign_in: ep.auto_sign_in.unwrap_or(true),
+    };
+    if email_and_password.min_password_length > email_and_password.max_password_length {
+        return Err(invalid("emailAndPassword.minPasswordLength", "is greater than maxPasswordLength"));
+    }
+
+    let session = SessionOptions {
+        expires_in: positive_seconds("session.expiresIn", raw.session.expires_in, 60 * 60 * 24 * 7)?,
+        update_age: positive_seconds("session.updateAge", raw.session.update_age, 60 * 60 * 24)?,
+        fresh_age: positive_seconds("session.freshAge", raw.session.fresh_age, 60 * 60 * 24)?,
+    };
+
+    let adv = raw.advanced;
+    // Upstream decides once: explicit option, else the static baseURL's scheme, else production.
+    let secure = adv
+        .use_secure_cookies
+        .or_else(|| base_origin.as_ref().map(|o| o.starts_with("https://")))
+        .unwrap_or(production);
+    let attrs = adv.default_cookie_attributes;
+    let same_site = match attrs.same_site.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("lax") => SameSite::Lax,
+        Some("strict") => SameSite::Strict,
+        Some("none") => SameSite::None,
+        Some(other) => {
+            return Err(invalid(
+                "advanced.defaultCookieAttributes.sameSite",
+                format!("`{other}`; expected \"lax\", \"strict\" or \"none\""),
+            ));
+        }
+    };
+    let cookie_attributes = CookieAttributes {
+        secure: attrs.secure.unwrap_or(secure),
+        same_site,
+        path: attrs.path.unwrap_or_else(|| "/".into()),
+        http_only: attrs.http_only.unwrap_or(true),
+        domain: attrs.domain,
+        partitioned: attrs.partitioned.unwrap_or(false),
+    };
+    let cookie_prefix = adv.cookie_prefix.filter(|p| !p.is_empty()).unwrap_or_else(|| "better-auth".into());
+    if !cookie_prefix.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+        return Err(invalid("advanced.cookiePrefix", format!("`{cookie_prefix}` may only use letters, digits, - _ .")));
+    }
+
+    let test_env = env.is_test();
+    let disable_origin_check = adv.disable_origin_check.unwrap_or(test_env);
+    // Upstream: an explicit disableOriginCheck also turns the CSRF check off unless disableCSRFCheck is set.
+    let disable_csrf_check = adv.disable_csrf_check.unwrap_or(adv.disable_origin_check == Some(true));
+
+    let is_sqlite = matches!(database, DatabaseConfig::Sqlite { .. });
+    Ok(AuthOptions {
+        database,
+        auto_migrate: raw.auto_migrate.unwrap_or(is_sqlite),
+        secret,
+        base_origin,
+        base_path,
+        trusted_origins,
+        email_and_password,
+        session,
+        cookie_prefix,
+        cookie_attributes,
+        disable_origin_check,
+        disable_csrf_check,
+        max_body_size: raw.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
+        production,
+        test_env,
+        development: matches!(env.get("NODE_ENV"), Some("development" | "dev" | "test")),
+    })
+}
+
+/// A database URL for messages, without its password.
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    #[test]
+    fn defaults_match_upstream() {
+        let (o, w) = AuthOptions::parse(&json!({}), &env(&[])).unwrap();
+        assert_eq!(o.base_path, "/api/auth");
+        assert_eq!(o.session.expires_in, 604800);
+        assert_eq!(o.session.update_age, 86400);
+        assert_eq!(o.cookie_prefix, "better-auth");
+        assert!(!o.cookie_attributes.secure);
+        assert_eq!(o.secret, DEFAULT_SECRET);
+        assert_eq!(o.database, DatabaseConfig::Sqlite { url: "sqlite:./better-auth.db".into(), implicit: true });
+        assert!(o.auto_migrate);
+        assert!(w.0.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let err = AuthOptions::parse(&json!({"emailAndPassword": {"enabeld": true}}), &env(&[])).unwrap_err();
+        assert!(err.0.contains("`emailAndPassword.enabeld`"), "{}", err.0);
+    }
+
+    #[test]
+    fn unsupported_upstream_key_warns() {
+        let (_, w) = AuthOptions::parse(&json!({"appName": "x", "rateLimit": {"enabled": true}}), &env(&[])).unwrap();
+        assert!(w.0.iter().any(|l| l.contains("`rateLimit`")), "{:?}", w.0);
+    }
+
+    #[test]
+    fn wrong_type_names_the_option() {
+        let err = AuthOptions::parse(&json!({"session": {"expiresIn": "soon"}}), &env(&[])).unwrap_err();
+        assert!(err.0.contains("`session.expiresIn`"), "{}", err.0);
+    }
+
+    #[test]
+    fn production_requires_a_secret() {
+        assert!(AuthOptions::parse(&json!({}), &env(&[("NODE_ENV", "production")])).is_err());
+        let (o, _) = AuthOptions::parse(&json!({}), &env(&[("NODE_ENV", "production"), ("AUTH_SECRET", "s".repeat(40).as_str())])).unwrap();
+        assert_eq!(o.secret.len(), 40);
+        assert!(o.cookie_attributes.secure, "production without baseURL means secure cookies");
+    }
+
+    #[test]
+    fn base_url_path_becomes_base_path_and_decides_secure() {
+        let (o, _) = AuthOptions::parse(&json!({"baseURL": "https://example.com/auth"}), &env(&[])).unwrap();
+        assert_eq!(o.base_path, "/auth");
+        assert_eq!(o.base_origin.as_deref(), Some("https://example.com"));
+        assert!(o.cookie_attributes.secure);
+        let (o, _) = AuthOptions::parse(&json!({}), &env(&[("BETTER_AUTH_URL", "http://localhost:3000")])).unwrap();
+        assert_eq!(o.base_origin.as_deref(), Some("http://localhost:3000"));
+        assert_eq!(o.base_path, "/api/auth");
+    }
+
+    #[test]
+    fn database_must_be_a_sqlite_url_for_now() {
+        let err = AuthOptions::parse(&json!({"database": "postgres://u:pw@h/db"}), &env(&[])).unwrap_err();
+        assert!(err.0.contains("`database`") && !err.0.contains("pw"), "{}", err.0);
+    }
+}

@@ -1,0 +1,183 @@
+//! The request pipeline (spec §2.2): routing under the base path, body parsing, the origin
+//! middleware, the endpoint, and the response (§2.3). `auth.api` calls enter at [`call_api`].
+
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::context::{AuthContext, Call, Outgoing};
+use crate::cookies::RequestCookies;
+use crate::error::{ApiError, ErrorCode, extra_codes};
+use crate::http::{Headers, Request, Response};
+use crate::middleware::origin_check::origin_check_middleware;
+use crate::routes::{self, ENDPOINTS, Endpoint, Reply};
+
+const FORM: &str = "application/x-www-form-urlencoded";
+const JSON: &str = "application/json";
+
+pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
+    let Ok(url) = Url::parse(&req.url) else { return Response::empty(404) };
+    let Some(endpoint) = route(&ctx.options.base_path, url.path(), &req.method) else {
+        return Response::empty(404);
+    };
+    let base_origin = ctx.options.base_origin.clone().or_else(|| Some(url.origin().ascii_serialization()));
+    let body = match parse_body(ctx, &req, endpoint) {
+        Ok(body) => body,
+        Err(e) => return respond(Err(e), Outgoing::default()),
+    };
+    let mut call = Call {
+        ctx,
+        method: req.method.clone(),
+        body,
+        query: parse_query(url.query()),
+        cookies: RequestCookies::parse(req.headers.get("cookie").as_deref()),
+        headers: Some(req.headers),
+        out: Outgoing::default(),
+        http: true,
+        base_origin,
+    };
+    let result = match origin_check_middleware(&call) {
+        Ok(()) => routes::dispatch(endpoint.id, &mut call).await,
+        Err(e) => Err(e),
+    };
+    respond(result, call.out)
+}
+
+/// An `auth.api.<name>(...)` call: no routing, media-type or origin checks, as upstream.
+pub struct ApiInput {
+    pub name: String,
+    pub body: Value,
+    pub query: Map<String, Value>,
+    pub headers: Option<Headers>,
+    pub method: Option<String>,
+}
+
+pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
+    let endpoint = ENDPOINTS.iter().find(|e| e.api_name == input.name)?;
+    let cookie_header = input.headers.as_ref().and_then(|h| h.get("cookie"));
+    let mut call = Call {
+        ctx,
+        method: input.method.unwrap_or_else(|| endpoint.methods[0].to_owned()).to_ascii_uppercase(),
+        body: input.body,
+        query: input.query,
+        cookies: RequestCookies::parse(cookie_header.as_deref()),
+        headers: input.headers,
+        out: Outgoing::default(),
+        http: false,
+        base_origin: ctx.options.base_origin.clone(),
+    };
+    let result = routes::dispatch(endpoint.id, &mut call).await;
+    Some(respond(result, call.out))
+}
+
+/// The endpoint for a path, or `None` (a 404 with an empty body, as upstream).
+fn route(base_path: &str, path: &str, method: &str) -> Option<&'static Endpoint> {
+    let rest = if base_path.is_empty() { path } else { path.strip_prefix(base_path)? };
+    if !rest.starts_with('/') || rest.len() < 2 || rest.contains("//") {
+        return None;
+    }
+    ENDPOINTS.iter().find(|e| e.path == rest && e.methods.contains(&method))
+}
+
+fn parse_query(query: Option<&str>) -> Map<String, Value> {
+    let mut map = Map::new();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        let value = Value::String(value.into_owned());
+        match map.get_mut(key.as_ref()) {
+            None => {
+                map.insert(key.into_owned(), value);
+            }
+            Some(Value::Array(values)) => values.push(value),
+            Some(first) => *first = Value::Array(vec![first.take(), value]),
+        }
+    }
+    map
+}
+
+fn parse_body(ctx: &AuthContext, req: &Request, endpoint: &Endpoint) -> Result<Value, ApiError> {
+    if matches!(req.method.as_str(), "GET" | "HEAD") {
+        return Ok(Value::Null);
+    }
+    let Some(bytes) = req.body.as_deref().filter(|b| !b.is_empty()) else { return Ok(Value::Null) };
+    if bytes.len() as u64 > ctx.options.max_body_size {
+        return Err(ApiError::new(413, extra_codes::PAYLOAD_TOO_LARGE));
+    }
+    let allowed: &[&str] = if endpoint.accepts_form { &[FORM, JSON] } else { &[JSON] };
+    let unsupported = |message: String| {
+        ApiError::with_message(415, ErrorCode { code: "UNSUPPORTED_MEDIA_TYPE", message: "" }, message)
+    };
+    let Some(raw_type) = req.headers.get("content-type") else {
+        return Err(unsupported(format!("Content-Type is required. Allowed types: {}", allowed.join(", "))));
+    };
+    let media = raw_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if !allowed.iter().any(|t| media == *t || media.contains(t)) {
+        return Err(unsupported(format!(
+            "Content-Type \"{raw_type}\" is not allowed. Allowed types: {}",
+            allowed.join(", ")
+        )));
+    }
+    if media.contains(FORM) {
+        let mut map = Map::new();
+        for (k, v) in url::form_urlencoded::parse(bytes) {
+            map.insert(k.into_owned(), Value::String(v.into_owned()));
+        }
+        return Ok(Value::Object(map));
+    }
+    serde_json::from_slice(bytes).map_err(|_| {
+        ApiError::with_message(400, ErrorCode { code: "BAD_REQUEST", message: "" }, "Invalid JSON in request body")
+    })
+}
+
+/// Builds the wire response; the endpoint's headers and cookies go out on errors too.
+pub fn respond(result: Result<Reply, ApiError>, out: Outgoing) -> Response {
+    let mut headers = out.headers;
+    let (status, body) = match result {
+        Ok(Reply::Json(value)) => {
+            headers.push(("content-type".into(), "application/json".into()));
+            (200, serde_json::to_vec(&value).unwrap_or_else(|_| b"null".to_vec()))
+        }
+        Ok(Reply::Html(html)) => {
+            headers.push(("content-type".into(), "text/html".into()));
+            (200, html.into_bytes())
+        }
+        Err(e) => {
+            for (name, value) in e.headers {
+                headers.retain(|(n, _)| *n != name);
+                headers.push((name, value));
+            }
+            let body = match &e.body {
+                Some(b) => serde_json::to_vec(b).unwrap_or_default(),
+                None => Vec::new(),
+            };
+            if e.status != 302 {
+                headers.push(("content-type".into(), "application/json".into()));
+            }
+            (e.status, body)
+        }
+    };
+    headers.extend(out.cookies.header_values().map(|c| ("set-cookie".to_owned(), c.to_owned())));
+    Response { status, headers, body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing_follows_upstreams_rules() {
+        assert_eq!(route("/api/auth", "/api/auth/ok", "GET").map(|e| e.path), Some("/ok"));
+        assert!(route("/api/auth", "/api/auth/ok/", "GET").is_none());
+        assert!(route("/api/auth", "/api/auth//ok", "GET").is_none());
+        assert!(route("/api/auth", "/api/authok", "GET").is_none());
+        assert!(route("/api/auth", "/api/auth/", "GET").is_none());
+        assert!(route("/api/auth", "/api/auth/sign-in/email", "GET").is_none());
+        assert!(route("/api/auth", "/api/auth/OK", "GET").is_none());
+        assert_eq!(route("", "/ok", "GET").map(|e| e.path), Some("/ok"));
+    }
+
+    #[test]
+    fn repeated_query_keys_become_arrays() {
+        let q = parse_query(Some("a=1&b=2&a=3"));
+        assert_eq!(q["a"], serde_json::json!(["1", "3"]));
+        assert_eq!(q["b"], "2");
+    }
+}

@@ -1,0 +1,76 @@
+//! The endpoints, one module per group, and the table the router and `auth.api` share.
+
+pub mod ok;
+pub mod session;
+pub mod sign_in;
+pub mod sign_out;
+pub mod sign_up;
+
+use serde_json::Value;
+
+use crate::context::{AuthContext, Call};
+use crate::error::{ApiError, codes};
+
+/// What an endpoint answers on success.
+#[derive(Debug)]
+pub enum Reply {
+    Json(Value),
+    Html(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointId {
+    Ok,
+    Error,
+    SignUpEmail,
+    SignInEmail,
+    GetSession,
+    SignOut,
+}
+
+pub struct Endpoint {
+    pub id: EndpointId,
+    /// The `auth.api` name.
+    pub api_name: &'static str,
+    /// Relative to the base path.
+    pub path: &'static str,
+    pub methods: &'static [&'static str],
+    /// Also accepts `application/x-www-form-urlencoded` bodies.
+    pub accepts_form: bool,
+}
+
+pub const ENDPOINTS: &[Endpoint] = &[
+    Endpoint { id: EndpointId::Ok, api_name: "ok", path: "/ok", methods: &["GET"], accepts_form: false },
+    Endpoint { id: EndpointId::Error, api_name: "error", path: "/error", methods: &["GET"], accepts_form: false },
+    Endpoint { id: EndpointId::SignUpEmail, api_name: "signUpEmail", path: "/sign-up/email", methods: &["POST"], accepts_form: true },
+    Endpoint { id: EndpointId::SignInEmail, api_name: "signInEmail", path: "/sign-in/email", methods: &["POST"], accepts_form: true },
+    Endpoint { id: EndpointId::GetSession, api_name: "getSession", path: "/get-session", methods: &["GET", "POST"], accepts_form: false },
+    Endpoint { id: EndpointId::SignOut, api_name: "signOut", path: "/sign-out", methods: &["POST"], accepts_form: false },
+];
+
+pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    match id {
+        EndpointId::Ok => ok::ok(call).await,
+        EndpointId::Error => ok::error_page(call).await,
+        EndpointId::SignUpEmail => sign_up::sign_up_email(call).await,
+        EndpointId::SignInEmail => sign_in::sign_in_email(call).await,
+        EndpointId::GetSession => session::get_session(call).await,
+        EndpointId::SignOut => sign_out::sign_out(call).await,
+    }
+}
+
+/// Upstream's limits, counted in UTF-16 code units like JavaScript's `length`. Sign-in
+/// checks only the maximum.
+pub fn check_password_length(ctx: &AuthContext, password: &str, check_min: bool) -> Result<(), ApiError> {
+    let len = password.encode_utf16().count();
+    let opts = &ctx.options.email_and_password;
+    if check_min && len < opts.min_password_length {
+        ctx.logger.warn("Password is too short");
+        return Err(ApiError::bad_request(codes::PASSWORD_TOO_SHORT));
+    }
+    if len > opts.max_password_length {
+        ctx.logger.warn("Password is too long");
+        return Err(ApiError::bad_request(codes::PASSWORD_TOO_LONG));
+    }
+    Ok(())
+}

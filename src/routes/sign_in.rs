@@ -1,0 +1,62 @@
+//! `POST /sign-in/email` (spec §5.5).
+
+use serde_json::{Map, Value, json};
+
+use crate::context::Call;
+use crate::error::{ApiError, OrInternal, codes, extra_codes};
+use crate::middleware::origin_check::form_csrf;
+use crate::routes::session::{create_session, session_creation_failed, set_session_cookie};
+use crate::routes::{Reply, check_password_length};
+use crate::validate::{BodyReader, is_valid_email};
+
+pub async fn sign_in_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let mut body = BodyReader::object(&call.body);
+    let email = body.string("email");
+    let password = body.string("password");
+    let callback_url = body.optional_string("callbackURL");
+    let remember_me = body.optional_bool("rememberMe");
+    body.finish()?;
+    form_csrf(call)?;
+
+    let ctx = call.ctx;
+    if !ctx.options.email_and_password.enabled {
+        ctx.logger.error("Email and password is not enabled. Make sure to enable it in the options on you `auth.ts` file.");
+        return Err(ApiError::new(400, extra_codes::EMAIL_PASSWORD_DISABLED));
+    }
+    if !is_valid_email(&email) {
+        return Err(ApiError::bad_request(codes::INVALID_EMAIL));
+    }
+    check_password_length(ctx, &password, false)?;
+    let wrong = || ApiError::new(401, codes::INVALID_EMAIL_OR_PASSWORD);
+    let found = ctx.db.find_user_with_password(&email.to_lowercase()).await.or_internal(&ctx.logger, "sign-in lookup")?;
+    let (user, stored_hash) = match found {
+        Some((user, Some(hash))) => (user, hash),
+        _ => {
+            // Same cost as a real check: the answer must not reveal whether the email exists.
+            ctx.hasher.verify_dummy(&password).await;
+            ctx.logger.warn("User not found");
+            return Err(wrong());
+        }
+    };
+    let valid = ctx.hasher.verify(&password, &stored_hash).await.or_internal(&ctx.logger, "password verification")?;
+    if !valid {
+        ctx.logger.warn("Invalid password");
+        return Err(wrong());
+    }
+    let dont_remember = remember_me == Some(false);
+    let session = create_session(call, &user.id, dont_remember)
+        .await
+        .map_err(|e| session_creation_failed(call, 401, e))?;
+    set_session_cookie(call, &session, Some(dont_remember));
+    let mut reply = Map::new();
+    reply.insert("redirect".into(), Value::Bool(callback_url.as_deref().is_some_and(|u| !u.is_empty())));
+    reply.insert("token".into(), json!(session.token));
+    if let Some(url) = callback_url {
+        if !url.is_empty() {
+            call.out.set_header("location", url.clone());
+        }
+        reply.insert("url".into(), Value::String(url));
+    }
+    reply.insert("user".into(), json!(user));
+    Ok(Reply::Json(Value::Object(reply)))
+}

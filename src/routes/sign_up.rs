@@ -1,0 +1,74 @@
+//! `POST /sign-up/email` (spec §5.4).
+
+use serde_json::json;
+
+use crate::context::Call;
+use crate::crypto::generate_id;
+use crate::db::models::{CredentialAccount, User};
+use crate::error::{ApiError, codes, extra_codes};
+use crate::middleware::origin_check::form_csrf;
+use crate::routes::session::{create_session, session_creation_failed, set_session_cookie};
+use crate::routes::{Reply, check_password_length};
+use crate::time_util::now_ms;
+use crate::validate::BodyReader;
+
+pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let mut body = BodyReader::object(&call.body);
+    let name = body.string("name");
+    let email = body.email("email");
+    let password = body.nonempty_string("password");
+    let image = body.optional_string("image");
+    body.optional_string("callbackURL");
+    let remember_me = body.optional_bool("rememberMe");
+    body.finish()?;
+    form_csrf(call)?;
+
+    let ctx = call.ctx;
+    let opts = &ctx.options.email_and_password;
+    if !opts.enabled || opts.disable_sign_up {
+        return Err(ApiError::new(400, extra_codes::EMAIL_PASSWORD_SIGN_UP_DISABLED));
+    }
+    check_password_length(ctx, &password, true)?;
+    // Without auto sign-in upstream answers a duplicate like a success, so that sign-up
+    // cannot be used to find out which emails have accounts.
+    let generic_duplicates = !opts.auto_sign_in;
+    let email = email.to_lowercase();
+    let now = now_ms();
+    let user = User { id: generate_id(), name, email, email_verified: false, image, created_at: now, updated_at: now };
+    let synthetic = || Reply::Json(json!({ "token": null, "user": User { id: generate_id(), ..user.clone() } }));
+
+    let existing = ctx.db.find_user_by_email(&user.email).await;
+    if existing.as_ref().is_ok_and(Option::is_some) {
+        ctx.logger.info(&format!("Sign-up attempt for existing email: {}", user.email));
+        if generic_duplicates {
+            let _ = ctx.hasher.hash(&password).await;
+            return Ok(synthetic());
+        }
+        return Err(ApiError::new(422, codes::USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL));
+    }
+    let hash = ctx.hasher.hash(&password).await.map_err(|e| {
+        ctx.logger.error(&format!("Failed to hash password: {e}"));
+        ApiError::new(422, codes::FAILED_TO_CREATE_USER)
+    })?;
+    let account = CredentialAccount { id: generate_id(), user_id: user.id.clone(), password_hash: hash, created_at: now };
+    if let Err(e) = ctx.db.create_user_with_credential(&user, &account).await {
+        // A concurrent sign-up with the same email loses here, on the unique index.
+        if e.is_unique_violation() {
+            if generic_duplicates {
+                return Ok(synthetic());
+            }
+            return Err(ApiError::new(422, codes::USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL));
+        }
+        ctx.logger.error(&format!("Failed to create user: {e}"));
+        return Err(ApiError::new(422, codes::FAILED_TO_CREATE_USER));
+    }
+    if generic_duplicates {
+        return Ok(Reply::Json(json!({ "token": null, "user": user })));
+    }
+    let dont_remember = remember_me == Some(false);
+    let session = create_session(call, &user.id, dont_remember)
+        .await
+        .map_err(|e| session_creation_failed(call, 400, e))?;
+    set_session_cookie(call, &session, Some(dont_remember));
+    Ok(Reply::Json(json!({ "token": session.token, "user": user })))
+}
