@@ -1,0 +1,76 @@
+// better-auth-rs: `betterAuth(options)` as upstream's, backed by the Rust core.
+import { native } from "./lib/native.js";
+import { APIError } from "./lib/api-error.js";
+import { flattenHeaders, toHeaders, toWebResponse } from "./lib/headers.js";
+import { createLogSink } from "./lib/logger.js";
+import { envSnapshot, serializeOptions } from "./lib/options.js";
+
+export { APIError };
+
+/** Where `toNodeHandler` finds the core behind an `auth` or `auth.handler`. */
+export const NATIVE = Symbol.for("better-auth-rs.native");
+
+// Timestamp fields, which `auth.api` returns as `Date` objects as upstream does.
+const DATE_KEYS = new Set(["createdAt", "updatedAt", "expiresAt", "accessTokenExpiresAt", "refreshTokenExpiresAt"]);
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+function reviveDates(key, value) {
+  return DATE_KEYS.has(key) && typeof value === "string" && ISO_DATE.test(value) ? new Date(value) : value;
+}
+
+// Endpoints callable as `auth.api.<name>` in this version.
+const API_NAMES = ["ok", "error", "signUpEmail", "signInEmail", "getSession", "signOut"];
+
+async function callApi(core, name, input = {}) {
+  const { body, query, method, headers, request, asResponse, returnHeaders, returnStatus } = input ?? {};
+  const headerSource = headers ?? request?.headers;
+  const flat = headerSource ? flattenHeaders(headerSource) : null;
+  const result = await core.api(name, JSON.stringify({ body, query, method }), flat);
+  if (!result) throw new Error(`better-auth-rs: auth.api.${name} is not available`);
+  if (asResponse === true || (request && asResponse !== false)) return toWebResponse(result);
+  const text = result.body.toString("utf8");
+  const responseHeaders = toHeaders(result.headers);
+  if (result.status >= 300) {
+    const errorBody = text ? JSON.parse(text) : undefined;
+    throw APIError.fromStatusCode(result.status, errorBody, responseHeaders);
+  }
+  const contentType = responseHeaders.get("content-type") ?? "";
+  const response = contentType.includes("json") ? JSON.parse(text, reviveDates) : text;
+  if (returnHeaders && returnStatus) return { headers: responseHeaders, response, status: result.status };
+  if (returnHeaders) return { headers: responseHeaders, response };
+  if (returnStatus) return { response, status: result.status };
+  return response;
+}
+
+/**
+ * Creates the auth server. Options are upstream's (`emailAndPassword`, `session`, ...);
+ * unknown keys throw, unsupported ones log a warning.
+ */
+export function betterAuth(options = {}) {
+  const logSink = createLogSink(options?.logger);
+  const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, logSink.log);
+
+  const handler = async (request) => {
+    const method = request.method.toUpperCase();
+    const body = method === "GET" || method === "HEAD" ? undefined : Buffer.from(await request.arrayBuffer());
+    const result = await core.handle(method, request.url, flattenHeaders(request.headers), body);
+    return toWebResponse(result);
+  };
+  handler[NATIVE] = core;
+
+  const api = {};
+  for (const name of API_NAMES) api[name] = (input) => callApi(core, name, input);
+
+  const auth = {
+    handler,
+    fetch: handler,
+    api,
+    options,
+    $ERROR_CODES: JSON.parse(native.errorCodesJson()),
+    /** Applies missing tables/columns/indexes (`apply`), or only lists them. */
+    migrate: ({ apply = true } = {}) => core.migrate(apply),
+    [NATIVE]: core,
+  };
+  auth.$context = Promise.resolve({ options, baseURL: undefined });
+  return auth;
+}

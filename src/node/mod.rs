@@ -1,0 +1,118 @@
+//! The napi binding: one class, `NativeAuth`, wrapping the core. Each HTTP request crosses
+//! into Rust once (method, URL, flat headers, body) and comes back once. JavaScript glue in
+//! `lib/` turns these into `Request`/`Response`, `auth.api` results and `APIError`s.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use serde_json::{Map, Value};
+
+use crate::http::{Headers, Request};
+use crate::logger::{Level, Logger};
+use crate::options::Env;
+use crate::router::ApiInput;
+use crate::Auth;
+
+/// `(level, message) => void`, unref'd so that logging never keeps Node alive.
+type LogFn = ThreadsafeFunction<(String, String), Unknown<'static>, (String, String), Status, false, true>;
+
+#[napi(object)]
+pub struct NativeResponse {
+    pub status: u32,
+    /// `[name, value, name, value, ...]`, each `set-cookie` its own pair.
+    pub headers: Vec<String>,
+    pub body: Buffer,
+}
+
+impl From<crate::http::Response> for NativeResponse {
+    fn from(r: crate::http::Response) -> Self {
+        let mut headers = Vec::with_capacity(r.headers.len() * 2);
+        for (name, value) in r.headers {
+            headers.push(name);
+            headers.push(value);
+        }
+        NativeResponse { status: r.status as u32, headers, body: r.body.into() }
+    }
+}
+
+/// `auth.$ERROR_CODES`: `{ CODE: { code, message } }` as JSON.
+#[napi]
+pub fn error_codes_json() -> String {
+    let map: Map<String, Value> = crate::error::codes::ALL
+        .iter()
+        .map(|c| (c.code.to_owned(), serde_json::json!({ "code": c.code, "message": c.message })))
+        .collect();
+    Value::Object(map).to_string()
+}
+
+#[napi]
+pub struct NativeAuth {
+    auth: Auth,
+}
+
+#[napi]
+impl NativeAuth {
+    /// `options` is the user's object as JSON (functions as markers), `env` the variables it
+    /// may fall back to, `logLevel` the minimum level (`null` when disabled), `log` the sink.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(options: String, env: HashMap<String, String>, log_level: Option<String>, log: LogFn) -> Result<Self> {
+        let raw: Value = serde_json::from_str(&options)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("better-auth-rs: options are not serializable: {e}")))?;
+        let log = Arc::new(log);
+        let logger = Logger::new(
+            log_level.as_deref().and_then(Level::parse),
+            Arc::new(move |level: Level, message: &str| {
+                log.call((level.as_str().to_owned(), message.to_owned()), ThreadsafeFunctionCallMode::NonBlocking);
+            }),
+        );
+        let auth = Auth::new(&raw, &Env(env), logger).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        Ok(NativeAuth { auth })
+    }
+
+    #[napi(getter)]
+    pub fn base_path(&self) -> String {
+        self.auth.options().base_path.clone()
+    }
+
+    /// Bodies longer than this are refused with 413; the Node glue stops reading there.
+    #[napi(getter)]
+    pub fn max_body_size(&self) -> f64 {
+        self.auth.options().max_body_size as f64
+    }
+
+    #[napi]
+    pub async fn handle(&self, method: String, url: String, headers: Vec<String>, body: Option<Buffer>) -> Result<NativeResponse> {
+        let request = Request { method, url, headers: Headers::from_flat(&headers), body: body.map(|b| b.to_vec()) };
+        Ok(self.auth.handle(request).await.into())
+    }
+
+    /// `auth.api.<name>`: `input` is `{ body, query, method }` as JSON; `headers` flat, or
+    /// `null` when the caller passed none. `null` result: no such endpoint.
+    #[napi]
+    pub async fn api(&self, name: String, input: String, headers: Option<Vec<String>>) -> Result<Option<NativeResponse>> {
+        let mut input: Map<String, Value> = serde_json::from_str(&input)
+            .map_err(|e| Error::new(Status::InvalidArg, format!("auth.api.{name}: arguments are not serializable: {e}")))?;
+        let query = match input.remove("query") {
+            Some(Value::Object(q)) => q,
+            _ => Map::new(),
+        };
+        let api_input = ApiInput {
+            name,
+            body: input.remove("body").unwrap_or(Value::Null),
+            query,
+            headers: headers.map(|h| Headers::from_flat(&h)),
+            method: input.remove("method").and_then(|m| m.as_str().map(str::to_owned)),
+        };
+        Ok(self.auth.call_api(api_input).await.map(Into::into))
+    }
+
+    /// The migration statements the database still needs; applied when `apply` is true.
+    #[napi]
+    pub async fn migrate(&self, apply: bool) -> Result<Vec<String>> {
+        let result = if apply { self.auth.migrate().await } else { self.auth.pending_migrations().await };
+        result.map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    }
+}
