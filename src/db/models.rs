@@ -6,8 +6,8 @@ use crate::time_util::{Millis, iso_ms};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
+// Field order is upstream's JSON key order (its adapter puts `id` last).
 pub struct User {
-    pub id: String,
     pub name: String,
     pub email: String,
     pub email_verified: bool,
@@ -16,12 +16,12 @@ pub struct User {
     pub created_at: Millis,
     #[serde(with = "iso_ms")]
     pub updated_at: Millis,
+    pub id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
-    pub id: String,
     #[serde(with = "iso_ms")]
     pub expires_at: Millis,
     pub token: String,
@@ -32,6 +32,7 @@ pub struct Session {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub user_id: String,
+    pub id: String,
 }
 
 /// The credential account created with a user: upstream's three-way key
