@@ -1,0 +1,108 @@
+// The same scenario against upstream better-auth and against ours, both mounted the same way
+// on Express 5 with SQLite: statuses, JSON shapes, error codes and cookies must agree.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, Client, FRONTEND } from "./helpers.mjs";
+
+const TOKEN = /^[A-Za-z0-9]{32}$/;
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+/** Values that differ by nature (ids, tokens, dates) become placeholders; key order is kept. */
+function shape(value) {
+  if (Array.isArray(value)) return value.map(shape);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, shape(v)]));
+  if (typeof value === "string" && TOKEN.test(value)) return "<token>";
+  if (typeof value === "string" && ISO.test(value)) return "<date>";
+  return value;
+}
+
+function cookieShape(cookies) {
+  return Object.fromEntries(
+    Object.entries(cookies)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, c]) => [name, { attributes: [...c.attributes].sort(), maxAge: c.maxAge, empty: c.value === "" }]),
+  );
+}
+
+function summarize(r) {
+  const isHtml = (r.headers.get("content-type") ?? "").includes("text/html");
+  return {
+    status: r.status,
+    body: isHtml ? "<html>" : r.data === undefined ? r.text : shape(r.data),
+    cookies: cookieShape(r.cookies),
+    location: r.headers.get("location"),
+    cacheControl: r.headers.get("cache-control"),
+  };
+}
+
+async function runScenario(url, tag) {
+  const email = `diff-${tag}@example.com`;
+  const results = [];
+  const step = async (name, fn) => results.push({ name, ...summarize(await fn()) });
+  const a = new Client(url);
+  const fresh = () => new Client(url);
+  const form = (fields) => ({ method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+
+  await step("ok", () => a.request("/api/auth/ok"));
+  await step("get-session signed out", () => a.request("/api/auth/get-session"));
+  await step("sign-up", () => a.post("/api/auth/sign-up/email", { name: "Diff", email, password: "password123" }));
+  await step("sign-up duplicate", () => fresh().post("/api/auth/sign-up/email", { name: "Diff", email: email.toUpperCase(), password: "password123" }));
+  await step("sign-up empty body", () => fresh().post("/api/auth/sign-up/email", {}));
+  await step("sign-up bad email, empty password", () => fresh().post("/api/auth/sign-up/email", { name: "x", email: "nope", password: "" }));
+  await step("sign-up wrong types", () => fresh().post("/api/auth/sign-up/email", { name: 1, email: true, password: null, rememberMe: "yes" }));
+  await step("sign-up short password", () => fresh().post("/api/auth/sign-up/email", { name: "x", email: `short-${email}`, password: "1234567" }));
+  await step("sign-up long password", () => fresh().post("/api/auth/sign-up/email", { name: "x", email: `long-${email}`, password: "p".repeat(129) }));
+  await step("sign-up text/plain", () => fresh().request("/api/auth/sign-up/email", { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" }));
+  await step("sign-up malformed JSON", () => fresh().request("/api/auth/sign-up/email", { method: "POST", headers: { "content-type": "application/json" }, body: '{"name":' }));
+  await step("sign-up form", () => fresh().request("/api/auth/sign-up/email", form({ name: "Form", email: `form-${email}`, password: "password123" })));
+  await step("get-session signed in", () => a.request("/api/auth/get-session"));
+  await step("api/me signed in", () => a.request("/api/me"));
+  await step("sign-in", () => fresh().post("/api/auth/sign-in/email", { email, password: "password123" }));
+  await step("sign-in form", () => fresh().request("/api/auth/sign-in/email", form({ email, password: "password123" })));
+  await step("sign-in wrong password", () => fresh().post("/api/auth/sign-in/email", { email, password: "password124" }));
+  await step("sign-in unknown email", () => fresh().post("/api/auth/sign-in/email", { email: `ghost-${email}`, password: "password123" }));
+  await step("sign-in invalid email", () => fresh().post("/api/auth/sign-in/email", { email: "ghost", password: "password123" }));
+  await step("sign-in missing password", () => fresh().post("/api/auth/sign-in/email", { email }));
+  await step("sign-in too long password", () => fresh().post("/api/auth/sign-in/email", { email, password: "p".repeat(129) }));
+  const b = fresh();
+  await step("sign-in rememberMe false", () => b.post("/api/auth/sign-in/email", { email, password: "password123", rememberMe: false }));
+  await step("get-session don't remember", () => b.request("/api/auth/get-session"));
+  await step("sign-in trusted callbackURL", () => fresh().post("/api/auth/sign-in/email", { email, password: "password123", callbackURL: `${FRONTEND}/after` }));
+  await step("sign-in relative callbackURL", () => fresh().post("/api/auth/sign-in/email", { email, password: "password123", callbackURL: "/after?x=1" }));
+  await step("sign-in untrusted callbackURL", () => fresh().post("/api/auth/sign-in/email", { email, password: "password123", callbackURL: "https://evil.example" }));
+  await step("sign-in non-string callbackURL", () => fresh().post("/api/auth/sign-in/email", { email, password: "password123", callbackURL: 5 }));
+  await step("get-session tampered", () => fresh().request("/api/auth/get-session", { headers: { cookie: "better-auth.session_token=abc.def" } }));
+  await step("get-session POST", () => a.request("/api/auth/get-session", { method: "POST" }));
+  await step("get-session disableRefresh", () => a.request("/api/auth/get-session?disableRefresh=true"));
+  await step("unknown endpoint", () => a.request("/api/auth/does-not-exist"));
+  await step("GET on POST endpoint", () => a.request("/api/auth/sign-out"));
+  await step("error page", () => a.request("/api/auth/error?error=SOMETHING"));
+  await step("sign-out from evil origin", () => a.post("/api/auth/sign-out", {}, { headers: { origin: "https://evil.example" } }));
+  const stale = a.cookieHeader();
+  await step("sign-out", () => a.post("/api/auth/sign-out", {}));
+  await step("get-session after sign-out", () => fresh().request("/api/auth/get-session", { headers: { cookie: stale } }));
+  await step("api/me signed out", () => a.request("/api/me"));
+  await step("sign-out without session", () => fresh().post("/api/auth/sign-out"));
+  return results;
+}
+
+describe("differential: ours vs upstream better-auth", () => {
+  let ours;
+  let upstream;
+  before(async () => {
+    [ours, upstream] = await Promise.all([startServer({ impl: "ours" }), startServer({ impl: "upstream" })]);
+  });
+  after(async () => {
+    await Promise.all([ours?.close(), upstream?.close()]);
+  });
+
+  it("gives the same answers step by step", async () => {
+    const tag = Date.now().toString(36);
+    const expected = await runScenario(upstream.url, tag);
+    const actual = await runScenario(ours.url, tag);
+    assert.equal(actual.length, expected.length);
+    for (let i = 0; i < expected.length; i++) {
+      assert.deepEqual(actual[i], expected[i], `step "${expected[i].name}" differs`);
+    }
+  });
+});
