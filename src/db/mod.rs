@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 use crate::logger::Logger;
 use crate::options::{DatabaseConfig, DEFAULT_SQLITE_FILE};
 use crate::time_util::{self, Millis};
-use models::{CREDENTIAL_ISSUER, CREDENTIAL_PROVIDER, CredentialAccount, Session, User};
+use models::{CREDENTIAL_PROVIDER, CredentialAccount, Session, User};
 
 #[derive(Debug)]
 pub enum DbError {
@@ -121,8 +121,7 @@ impl Database {
     }
 
     /// The user with this email and the password of their credential account, in one query.
-    /// Upstream 1.7.25 matches the credential row on `providerId` and `accountId = userId`
-    /// (not `issuer`), so rows written by pre-1.7 servers still sign in.
+    /// The credential row is matched on `providerId` and `accountId = userId`, as upstream.
     pub async fn find_user_with_password(&self, email: &str) -> Result<Option<(User, Option<String>)>, DbError> {
         let row = sqlx::query(
             r#"select u.*, a."password" as "a_password" from "user" u
@@ -145,11 +144,10 @@ impl Database {
         let mut tx = self.pool().await?.begin().await?;
         insert_user(&mut tx, user).await?;
         sqlx::query(
-            r#"insert into "account" ("id", "issuer", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
-               values (?, ?, ?, ?, ?, ?, ?, ?)"#,
+            r#"insert into "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
+               values (?, ?, ?, ?, ?, ?, ?)"#,
         )
         .bind(&account.id)
-        .bind(CREDENTIAL_ISSUER)
         .bind(&account.user_id)
         .bind(CREDENTIAL_PROVIDER)
         .bind(&account.user_id)

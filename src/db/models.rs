@@ -35,8 +35,7 @@ pub struct Session {
     pub id: String,
 }
 
-/// The credential account created with a user: upstream's three-way key
-/// (`providerId = "credential"`, `issuer = "local:credential"`, `accountId = userId`).
+/// The credential account created with a user (`providerId = "credential"`, `accountId = userId`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CredentialAccount {
     pub id: String,
@@ -46,4 +45,3 @@ pub struct CredentialAccount {
 }
 
 pub const CREDENTIAL_PROVIDER: &str = "credential";
-pub const CREDENTIAL_ISSUER: &str = "local:credential";

@@ -1,5 +1,7 @@
-//! Upstream 1.7's tables, exactly as its migration creates them on SQLite (spec §9.3), and the
+//! Upstream's tables, exactly as better-auth 1.7.25's migration creates them on SQLite, and the
 //! additive migration: missing tables, columns and indexes are created; nothing is dropped.
+//! (The spec, read from 1.7.1, has an `account.issuer` column; 1.7.3+ removed it again, and
+//! upstream's published behaviour wins.)
 
 pub struct Column {
     pub name: &'static str,
@@ -53,7 +55,6 @@ pub const TABLES: &[Table] = &[
         name: "account",
         columns: columns![
             "id" => "text not null primary key",
-            "issuer" => "text not null",
             "accountId" => "text not null",
             "providerId" => "text not null",
             "userId" => "text not null references \"user\" (\"id\") on delete cascade",
@@ -85,7 +86,6 @@ pub const INDEXES: &[Index] = &[
     Index { name: "session_userId_idx", table: "session", columns: &["userId"], unique: false },
     Index { name: "account_userId_idx", table: "account", columns: &["userId"], unique: false },
     Index { name: "verification_identifier_idx", table: "verification", columns: &["identifier"], unique: false },
-    Index { name: "account_issuer_accountId_uidx", table: "account", columns: &["issuer", "accountId"], unique: true },
 ];
 
 fn quoted(names: &[&str]) -> String {
@@ -127,7 +127,7 @@ pub fn plan(existing: &Existing) -> Result<Vec<String>, MigrationError> {
             Some(present) => {
                 for column in table.columns.iter().filter(|c| !present.iter().any(|p| p == c.name)) {
                     if column.definition.contains("not null") {
-                        // Upstream's migration refuses this too (the pre-1.7 `account.issuer` case).
+                        // Upstream's migration refuses this too: existing rows would have no value.
                         return Err(MigrationError(format!(
                             "table \"{}\" lacks the required column \"{}\"; upgrade it with upstream's migration guide first",
                             table.name, column.name
@@ -148,15 +148,15 @@ pub fn plan(existing: &Existing) -> Result<Vec<String>, MigrationError> {
 mod tests {
     use super::*;
 
-    // Upstream's CLI snapshot for a fresh SQLite database (spec §9.3), statement for statement.
+    // What better-auth 1.7.25's migration runs on a fresh SQLite database (read back from
+    // sqlite_master), statement for statement.
     const UPSTREAM_SQLITE: &str = r#"create table "user" ("id" text not null primary key, "name" text not null, "email" text not null unique, "emailVerified" integer not null, "image" text, "createdAt" date not null, "updatedAt" date not null);
 create table "session" ("id" text not null primary key, "expiresAt" date not null, "token" text not null unique, "createdAt" date not null, "updatedAt" date not null, "ipAddress" text, "userAgent" text, "userId" text not null references "user" ("id") on delete cascade);
-create table "account" ("id" text not null primary key, "issuer" text not null, "accountId" text not null, "providerId" text not null, "userId" text not null references "user" ("id") on delete cascade, "accessToken" text, "refreshToken" text, "idToken" text, "accessTokenExpiresAt" date, "refreshTokenExpiresAt" date, "scope" text, "password" text, "createdAt" date not null, "updatedAt" date not null);
+create table "account" ("id" text not null primary key, "accountId" text not null, "providerId" text not null, "userId" text not null references "user" ("id") on delete cascade, "accessToken" text, "refreshToken" text, "idToken" text, "accessTokenExpiresAt" date, "refreshTokenExpiresAt" date, "scope" text, "password" text, "createdAt" date not null, "updatedAt" date not null);
 create table "verification" ("id" text not null primary key, "identifier" text not null, "value" text not null, "expiresAt" date not null, "createdAt" date not null, "updatedAt" date not null);
 create index "session_userId_idx" on "session" ("userId");
 create index "account_userId_idx" on "account" ("userId");
-create index "verification_identifier_idx" on "verification" ("identifier");
-create unique index "account_issuer_accountId_uidx" on "account" ("issuer", "accountId");"#;
+create index "verification_identifier_idx" on "verification" ("identifier");"#;
 
     #[test]
     fn fresh_database_gets_upstreams_exact_ddl() {
@@ -174,7 +174,7 @@ create unique index "account_issuer_accountId_uidx" on "account" ("issuer", "acc
         assert!(plan(&existing).unwrap().is_empty());
         existing.tables.get_mut("account").unwrap().retain(|c| c != "scope");
         assert_eq!(plan(&existing).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
-        existing.tables.get_mut("account").unwrap().retain(|c| c != "issuer");
-        assert!(plan(&existing).unwrap_err().0.contains("issuer"));
+        existing.tables.get_mut("account").unwrap().retain(|c| c != "providerId");
+        assert!(plan(&existing).unwrap_err().0.contains("providerId"));
     }
 }
