@@ -49,6 +49,7 @@ async function callApi(core, name, input = {}) {
 export function betterAuth(options = {}) {
   const logSink = createLogSink(options?.logger);
   const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, logSink.log);
+  if (logSink.level !== null && logSink.level !== "error") for (const warning of core.warnings) logSink.log("warn", warning);
 
   const handler = async (request) => {
     const method = request.method.toUpperCase();

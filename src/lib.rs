@@ -36,14 +36,11 @@ pub struct Auth {
 }
 
 impl Auth {
-    /// Checks the options (warning once per unsupported one) and prepares the context. The
-    /// database is opened on first use.
-    pub fn new(raw_options: &serde_json::Value, env: &Env, logger: Logger) -> Result<Auth, OptionsError> {
+    /// Checks the options and prepares the context; the database is opened on first use.
+    /// Returns one warning per unsupported option, for the caller to log before anything else.
+    pub fn new(raw_options: &serde_json::Value, env: &Env, logger: Logger) -> Result<(Auth, Vec<String>), OptionsError> {
         let (options, warnings) = AuthOptions::parse(raw_options, env)?;
-        for warning in &warnings.0 {
-            logger.warn(warning);
-        }
-        Ok(Auth { ctx: Arc::new(AuthContext::new(options, logger)) })
+        Ok((Auth { ctx: Arc::new(AuthContext::new(options, logger)) }, warnings.0))
     }
 
     pub fn options(&self) -> &AuthOptions {
@@ -91,4 +88,20 @@ async fn guard(logger: Logger, task: tokio::task::JoinHandle<Response>) -> Respo
 fn panic_response(logger: &Logger, e: tokio::task::JoinError) -> Response {
     logger.error(&format!("request handler failed: {e}"));
     router::respond(Err(error::ApiError::internal()), context::Outgoing::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_becomes_a_500_json_error() {
+        let logger = Logger::stderr(None);
+        let response = guard(logger, tokio::spawn(async { panic!("boom") })).await;
+        assert_eq!(response.status, 500);
+        assert_eq!(
+            String::from_utf8(response.body).unwrap(),
+            r#"{"message":"Internal Server Error","code":"INTERNAL_SERVER_ERROR"}"#
+        );
+    }
 }

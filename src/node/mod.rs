@@ -51,6 +51,7 @@ pub fn error_codes_json() -> String {
 #[napi]
 pub struct NativeAuth {
     auth: Auth,
+    warnings: Vec<String>,
 }
 
 #[napi]
@@ -68,8 +69,15 @@ impl NativeAuth {
                 log.call((level.as_str().to_owned(), message.to_owned()), ThreadsafeFunctionCallMode::NonBlocking);
             }),
         );
-        let auth = Auth::new(&raw, &Env(env), logger).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
-        Ok(NativeAuth { auth })
+        let (auth, warnings) = Auth::new(&raw, &Env(env), logger).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        Ok(NativeAuth { auth, warnings })
+    }
+
+    /// One line per upstream option accepted but not supported yet; logged by the JS glue
+    /// synchronously, before `betterAuth()` returns.
+    #[napi(getter)]
+    pub fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
     }
 
     #[napi(getter)]

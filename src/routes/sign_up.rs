@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::context::Call;
 use crate::crypto::generate_id;
 use crate::db::models::{CredentialAccount, User};
-use crate::error::{ApiError, codes, extra_codes};
+use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::middleware::origin_check::form_csrf;
 use crate::routes::session::{create_session, session_creation_failed, set_session_cookie};
 use crate::routes::{Reply, check_password_length};
@@ -37,8 +37,8 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let user = User { id: generate_id(), name, email, email_verified: false, image, created_at: now, updated_at: now };
     let synthetic = || Reply::Json(json!({ "token": null, "user": User { id: generate_id(), ..user.clone() } }));
 
-    let existing = ctx.db.find_user_by_email(&user.email).await;
-    if existing.as_ref().is_ok_and(Option::is_some) {
+    let existing = ctx.db.find_user_by_email(&user.email).await.or_internal(&ctx.logger, "sign-up lookup")?;
+    if existing.is_some() {
         ctx.logger.info(&format!("Sign-up attempt for existing email: {}", user.email));
         if generic_duplicates {
             let _ = ctx.hasher.hash(&password).await;
