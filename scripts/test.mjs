@@ -1,0 +1,28 @@
+// `npm test`: everything, on a fresh clone too. Installs dependencies if missing, builds the
+// addon, runs the Rust core's tests, then every Node suite in __test__/.
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { root } from "./build-addon.mjs";
+
+function run(command, args, env = {}) {
+  console.log(`\n> ${command} ${args.join(" ")}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", env: { ...process.env, ...env } });
+  if (result.status !== 0) {
+    console.error(`\n${command} ${args.join(" ")} failed (exit ${result.status ?? result.signal})`);
+    process.exit(result.status || 1);
+  }
+}
+
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+if (!existsSync(join(root, "node_modules", ".package-lock.json"))) {
+  run(npm, [existsSync(join(root, "package-lock.json")) ? "ci" : "install", "--no-audit", "--no-fund"]);
+}
+run(process.execPath, [join(root, "scripts", "build-addon.mjs")]);
+// Same profile as the addon build, so cargo reuses every compiled dependency.
+run("cargo", ["test", "--release"]);
+const suites = readdirSync(join(root, "__test__"))
+  .filter((f) => f.endsWith(".test.mjs"))
+  .sort()
+  .map((f) => join("__test__", f));
+run(process.execPath, ["--test", ...suites]);
