@@ -1,0 +1,162 @@
+// Types for better-auth-rs: the option object, `auth`, and `auth.api` of this version.
+
+export interface CookieAttributes {
+  secure?: boolean;
+  sameSite?: "lax" | "strict" | "none" | "Lax" | "Strict" | "None";
+  path?: string;
+  httpOnly?: boolean;
+  domain?: string;
+  partitioned?: boolean;
+}
+
+export type LogLevel = "debug" | "info" | "success" | "warn" | "error";
+
+/**
+ * Upstream's `BetterAuthOptions`. The keys listed are honoured; other upstream keys are
+ * accepted with a warning, and keys upstream does not know throw.
+ */
+export interface BetterAuthOptions {
+  /** `sqlite:./auth.db` or `sqlite::memory:`; default: the file `./better-auth.db`. */
+  database?: string;
+  /** Create or complete the tables on first use (default: true for SQLite). */
+  autoMigrate?: boolean;
+  /** Default: `BETTER_AUTH_SECRET`, then `AUTH_SECRET`; required in production. */
+  secret?: string;
+  /** Default: `BETTER_AUTH_URL`, else inferred per request. */
+  baseURL?: string;
+  /** Default `/api/auth`. */
+  basePath?: string;
+  trustedOrigins?: string[];
+  /** Request bodies longer than this many bytes get 413 (default 1 MiB). */
+  maxBodySize?: number;
+  appName?: string;
+  emailAndPassword?: {
+    enabled?: boolean;
+    disableSignUp?: boolean;
+    /** Default 8. */
+    minPasswordLength?: number;
+    /** Default 128. */
+    maxPasswordLength?: number;
+    /** Default true; false signs up without a session. */
+    autoSignIn?: boolean;
+    [unsupported: string]: unknown;
+  };
+  session?: {
+    /** Seconds; default 604800 (7 days). */
+    expiresIn?: number;
+    /** Seconds; default 86400. 0 refreshes on every read. */
+    updateAge?: number;
+    /** Seconds; default 86400. */
+    freshAge?: number;
+    [unsupported: string]: unknown;
+  };
+  advanced?: {
+    cookiePrefix?: string;
+    useSecureCookies?: boolean;
+    defaultCookieAttributes?: CookieAttributes;
+    disableCSRFCheck?: boolean;
+    disableOriginCheck?: boolean;
+    [unsupported: string]: unknown;
+  };
+  logger?: {
+    disabled?: boolean;
+    disableColors?: boolean;
+    level?: Exclude<LogLevel, "success">;
+    log?: (level: Exclude<LogLevel, "success">, message: string) => void;
+  };
+  telemetry?: { enabled?: boolean; debug?: boolean };
+  [unsupported: string]: unknown;
+}
+
+export interface User {
+  id: string;
+  name: string;
+  email: string;
+  emailVerified: boolean;
+  image: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface Session {
+  id: string;
+  token: string;
+  userId: string;
+  expiresAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+  ipAddress: string | null;
+  userAgent: string | null;
+}
+
+/** What `auth.api.*` accepts, as upstream. */
+export interface ApiInput<Body = unknown, Query = Record<string, unknown>> {
+  body?: Body;
+  query?: Query;
+  headers?: Headers | Record<string, string | string[] | undefined>;
+  request?: Request;
+  method?: string;
+  asResponse?: boolean;
+  returnHeaders?: boolean;
+  returnStatus?: boolean;
+}
+
+type ApiResult<T, I> = I extends { asResponse: true }
+  ? Response
+  : I extends { returnHeaders: true; returnStatus: true }
+    ? { headers: Headers; response: T; status: number }
+    : I extends { returnHeaders: true }
+      ? { headers: Headers; response: T }
+      : I extends { returnStatus: true }
+        ? { response: T; status: number }
+        : T;
+
+type Endpoint<Body, T, Query = Record<string, unknown>> = <I extends ApiInput<Body, Query>>(input?: I) => Promise<ApiResult<T, I>>;
+
+export interface SignUpEmailBody {
+  name: string;
+  email: string;
+  password: string;
+  image?: string;
+  callbackURL?: string;
+  rememberMe?: boolean;
+}
+
+export interface SignInEmailBody {
+  email: string;
+  password: string;
+  callbackURL?: string;
+  rememberMe?: boolean;
+}
+
+export interface Auth {
+  /** The web-standard handler: `Request` in, `Response` out. */
+  handler: (request: Request) => Promise<Response>;
+  fetch: (request: Request) => Promise<Response>;
+  api: {
+    ok: Endpoint<never, { ok: boolean }>;
+    getSession: Endpoint<never, { session: Session; user: User } | null, { disableCookieCache?: boolean; disableRefresh?: boolean }>;
+    signUpEmail: Endpoint<SignUpEmailBody, { token: string | null; user: User }>;
+    signInEmail: Endpoint<SignInEmailBody, { redirect: boolean; token: string; url?: string; user: User }>;
+    signOut: Endpoint<{ callbackURL?: string; disableRedirect?: boolean; state?: string } | undefined, { success: boolean; url?: string; redirect?: boolean }>;
+  };
+  options: BetterAuthOptions;
+  $ERROR_CODES: Record<string, { code: string; message: string }>;
+  /** Lists (`apply: false`) or applies the schema statements the database still needs. */
+  migrate: (options?: { apply?: boolean }) => Promise<string[]>;
+}
+
+export declare function betterAuth(options?: BetterAuthOptions): Auth;
+
+/** Thrown by `auth.api.*`, as better-call's. */
+export declare class APIError extends Error {
+  name: "APIError";
+  /** e.g. `"UNAUTHORIZED"`. */
+  status: string | number;
+  statusCode: number;
+  body: { message: string; code?: string } | undefined;
+  headers: Headers | Record<string, string>;
+  constructor(status?: string | number, body?: { message: string; code?: string }, headers?: Headers | Record<string, string>, statusCode?: number);
+}
+
+export declare const NATIVE: unique symbol;
