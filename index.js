@@ -72,6 +72,5 @@ export function betterAuth(options = {}) {
     migrate: ({ apply = true } = {}) => core.migrate(apply),
     [NATIVE]: core,
   };
-  auth.$context = Promise.resolve({ options, baseURL: undefined });
   return auth;
 }

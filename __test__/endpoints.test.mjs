@@ -243,3 +243,54 @@ for (const setup of SETUPS) {
     });
   });
 }
+
+describe("session lifetime", () => {
+  it("refreshes after updateAge (here: every read), unless disableRefresh", async () => {
+    const server = await startServer({ options: { session: { expiresIn: 3600, updateAge: 0 } } });
+    try {
+      const c = new Client(server.url);
+      await c.post("/api/auth/sign-up/email", { name: "R", email: uniqueEmail("refresh"), password: "password123" });
+      const first = await c.request("/api/auth/get-session");
+      await new Promise((r) => setTimeout(r, 20));
+      const second = await c.request("/api/auth/get-session");
+      assert.ok(Date.parse(second.data.session.expiresAt) > Date.parse(first.data.session.expiresAt), "expiry moved forward");
+      assert.equal(second.cookies["better-auth.session_token"].maxAge, 3600, "cookie re-sent");
+      const frozen = await c.request("/api/auth/get-session?disableRefresh=true");
+      assert.equal(frozen.setCookies.length, 0);
+      assert.equal(frozen.data.session.expiresAt, second.data.session.expiresAt);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("does not refresh within updateAge, nor don't-remember sessions", async () => {
+    const server = await startServer({ options: { session: { expiresIn: 3600, updateAge: 0 } } });
+    try {
+      const email = uniqueEmail("norefresh");
+      await new Client(server.url).post("/api/auth/sign-up/email", { name: "N", email, password: "password123" });
+      const c = new Client(server.url);
+      await c.post("/api/auth/sign-in/email", { email, password: "password123", rememberMe: false });
+      const a = await c.request("/api/auth/get-session");
+      const b = await c.request("/api/auth/get-session");
+      assert.equal(b.setCookies.length, 0);
+      assert.equal(a.data.session.expiresAt, b.data.session.expiresAt);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("an expired session reads as null and its cookies are cleared", async () => {
+    const server = await startServer({ options: { session: { expiresIn: 1, updateAge: 3600 } } });
+    try {
+      const c = new Client(server.url);
+      await c.post("/api/auth/sign-up/email", { name: "E", email: uniqueEmail("expire"), password: "password123" });
+      assert.ok((await c.request("/api/auth/get-session")).data?.session);
+      await new Promise((r) => setTimeout(r, 1100));
+      const r = await c.request("/api/auth/get-session");
+      assert.equal(r.text, "null");
+      assert.equal(r.cookies["better-auth.session_token"]?.maxAge, 0);
+    } finally {
+      await server.close();
+    }
+  });
+});
