@@ -11,11 +11,18 @@ export { APIError };
 export const NATIVE = Symbol.for("better-auth-rs.native");
 
 // Timestamp fields, which `auth.api` returns as `Date` objects as upstream does.
-const DATE_KEYS = new Set(["createdAt", "updatedAt", "expiresAt", "accessTokenExpiresAt", "refreshTokenExpiresAt"]);
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const DATE_KEYS = ["createdAt", "updatedAt", "expiresAt", "accessTokenExpiresAt", "refreshTokenExpiresAt"];
 
-function reviveDates(key, value) {
-  return DATE_KEYS.has(key) && typeof value === "string" && ISO_DATE.test(value) ? new Date(value) : value;
+/** Turns timestamp strings into Dates in place (a walk is much cheaper than a JSON reviver). */
+function reviveDates(value, depth = 0) {
+  if (value === null || typeof value !== "object" || depth > 4) return value;
+  if (Array.isArray(value)) {
+    for (const item of value) reviveDates(item, depth + 1);
+    return value;
+  }
+  for (const key of DATE_KEYS) if (typeof value[key] === "string") value[key] = new Date(value[key]);
+  for (const key in value) if (value[key] !== null && typeof value[key] === "object") reviveDates(value[key], depth + 1);
+  return value;
 }
 
 // Endpoints callable as `auth.api.<name>` in this version.
@@ -35,7 +42,7 @@ async function callApi(core, name, input = {}) {
     throw APIError.fromStatusCode(result.status, errorBody, responseHeaders);
   }
   const contentType = responseHeaders.get("content-type") ?? "";
-  const response = contentType.includes("json") ? JSON.parse(text, reviveDates) : text;
+  const response = contentType.includes("json") ? reviveDates(JSON.parse(text)) : text;
   if (returnHeaders && returnStatus) return { headers: responseHeaders, response, status: result.status };
   if (returnHeaders) return { headers: responseHeaders, response };
   if (returnStatus) return { response, status: result.status };
