@@ -48,3 +48,4 @@ app.use(express.json());
 app.get("/api/me", async (req, res) => res.json(await auth.api.getSession({ headers: fromNodeHeaders(req.headers) })));
 
 const server = app.listen(0, "127.0.0.1", () => console.log(`READY ${server.address().port}`));
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(0));

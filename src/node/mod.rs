@@ -124,3 +124,12 @@ impl NativeAuth {
         result.map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
     }
 }
+
+/// One tokio worker: the core's work between awaits is short, and on small machines fewer
+/// threads means fewer cross-thread wake-ups per request (the main cost measured in bench/).
+#[napi_derive::module_init]
+fn init() {
+    if let Ok(runtime) = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
+        napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+    }
+}
