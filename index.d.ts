@@ -139,6 +139,10 @@ export interface Auth {
     signUpEmail: Endpoint<SignUpEmailBody, { token: string | null; user: User }>;
     signInEmail: Endpoint<SignInEmailBody, { redirect: boolean; token: string; url?: string; user: User }>;
     signOut: Endpoint<{ callbackURL?: string; disableRedirect?: boolean; state?: string } | undefined, { success: boolean; url?: string; redirect?: boolean }>;
+    listSessions: Endpoint<never, Session[]>;
+    revokeSession: Endpoint<{ token: string }, { status: boolean }>;
+    revokeSessions: Endpoint<Record<string, never> | undefined, { status: boolean }>;
+    revokeOtherSessions: Endpoint<Record<string, never> | undefined, { status: boolean }>;
   };
   options: BetterAuthOptions;
   $ERROR_CODES: Record<string, { code: string; message: string }>;

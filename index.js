@@ -26,7 +26,18 @@ function reviveDates(value, depth = 0) {
 }
 
 // Endpoints callable as `auth.api.<name>` in this version.
-const API_NAMES = ["ok", "error", "signUpEmail", "signInEmail", "getSession", "signOut"];
+const API_NAMES = [
+  "ok",
+  "error",
+  "signUpEmail",
+  "signInEmail",
+  "getSession",
+  "signOut",
+  "listSessions",
+  "revokeSession",
+  "revokeSessions",
+  "revokeOtherSessions",
+];
 
 async function callApi(core, name, input = {}) {
   const { body, query, method, headers, request, asResponse, returnHeaders, returnStatus } = input ?? {};

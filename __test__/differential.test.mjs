@@ -77,12 +77,26 @@ async function runScenario(url, tag) {
   await step("unknown endpoint", () => a.request("/api/auth/does-not-exist"));
   await step("GET on POST endpoint", () => a.request("/api/auth/sign-out"));
   await step("error page", () => a.request("/api/auth/error?error=SOMETHING"));
+  await step("list-sessions signed out", () => fresh().request("/api/auth/list-sessions"));
+  await step("list-sessions", () => a.request("/api/auth/list-sessions"));
+  const other = fresh();
+  await other.post("/api/auth/sign-in/email", { email, password: "password123" });
+  const otherToken = (await other.request("/api/auth/get-session")).data.session.token;
+  await step("revoke-session without token", () => a.post("/api/auth/revoke-session", {}));
+  await step("revoke-session", () => a.post("/api/auth/revoke-session", { token: otherToken }));
+  await step("revoked session reads null", () => other.request("/api/auth/get-session"));
+  await step("revoke-other-sessions", () => a.post("/api/auth/revoke-other-sessions", {}));
+  await step("revoke-sessions signed out", () => fresh().post("/api/auth/revoke-sessions", {}));
   await step("sign-out from evil origin", () => a.post("/api/auth/sign-out", {}, { headers: { origin: "https://evil.example" } }));
   const stale = a.cookieHeader();
   await step("sign-out", () => a.post("/api/auth/sign-out", {}));
   await step("get-session after sign-out", () => fresh().request("/api/auth/get-session", { headers: { cookie: stale } }));
   await step("api/me signed out", () => a.request("/api/me"));
   await step("sign-out without session", () => fresh().post("/api/auth/sign-out"));
+  const c = fresh();
+  await c.post("/api/auth/sign-in/email", { email, password: "password123" });
+  await step("revoke-sessions", () => c.post("/api/auth/revoke-sessions", {}));
+  await step("after revoke-sessions", () => c.request("/api/auth/get-session"));
   return results;
 }
 

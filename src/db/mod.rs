@@ -208,6 +208,34 @@ impl Database {
         Ok(done.rows_affected() > 0)
     }
 
+    pub async fn list_sessions(&self, user_id: &str) -> Result<Vec<Session>, DbError> {
+        let rows = sqlx::query(r#"select * from "session" where "userId" = ?"#)
+            .bind(user_id)
+            .fetch_all(self.pool().await?)
+            .await?;
+        rows.iter().map(session_from_row).collect()
+    }
+
+    /// Deletes the session only if it belongs to `user_id`.
+    pub async fn delete_user_session(&self, token: &str, user_id: &str) -> Result<(), DbError> {
+        sqlx::query(r#"delete from "session" where "token" = ? and "userId" = ?"#)
+            .bind(token)
+            .bind(user_id)
+            .execute(self.pool().await?)
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes all of a user's sessions, except the one with token `keep`.
+    pub async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), DbError> {
+        sqlx::query(r#"delete from "session" where "userId" = ? and "token" != ?"#)
+            .bind(user_id)
+            .bind(keep.unwrap_or(""))
+            .execute(self.pool().await?)
+            .await?;
+        Ok(())
+    }
+
     pub async fn delete_session(&self, token: &str) -> Result<(), DbError> {
         sqlx::query(r#"delete from "session" where "token" = ?"#)
             .bind(token)

@@ -26,6 +26,10 @@ pub enum EndpointId {
     SignInEmail,
     GetSession,
     SignOut,
+    ListSessions,
+    RevokeSession,
+    RevokeSessions,
+    RevokeOtherSessions,
 }
 
 pub struct Endpoint {
@@ -46,6 +50,16 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { id: EndpointId::SignInEmail, api_name: "signInEmail", path: "/sign-in/email", methods: &["POST"], accepts_form: true },
     Endpoint { id: EndpointId::GetSession, api_name: "getSession", path: "/get-session", methods: &["GET", "POST"], accepts_form: false },
     Endpoint { id: EndpointId::SignOut, api_name: "signOut", path: "/sign-out", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::ListSessions, api_name: "listSessions", path: "/list-sessions", methods: &["GET"], accepts_form: false },
+    Endpoint { id: EndpointId::RevokeSession, api_name: "revokeSession", path: "/revoke-session", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::RevokeSessions, api_name: "revokeSessions", path: "/revoke-sessions", methods: &["POST"], accepts_form: false },
+    Endpoint {
+        id: EndpointId::RevokeOtherSessions,
+        api_name: "revokeOtherSessions",
+        path: "/revoke-other-sessions",
+        methods: &["POST"],
+        accepts_form: false,
+    },
 ];
 
 pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
@@ -56,6 +70,10 @@ pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiE
         EndpointId::SignInEmail => sign_in::sign_in_email(call).await,
         EndpointId::GetSession => session::get_session(call).await,
         EndpointId::SignOut => sign_out::sign_out(call).await,
+        EndpointId::ListSessions => session::list_sessions(call).await,
+        EndpointId::RevokeSession => session::revoke_session(call).await,
+        EndpointId::RevokeSessions => session::revoke_sessions(call).await,
+        EndpointId::RevokeOtherSessions => session::revoke_other_sessions(call).await,
     }
 }
 

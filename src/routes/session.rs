@@ -1,4 +1,5 @@
-//! Sessions: creation and cookies (spec §6.1), `GET /get-session` (§6.3).
+//! Sessions: creation and cookies (spec §6.1), `GET /get-session` (§6.3), the session
+//! middlewares (§6.2), and listing and revoking sessions (§5.10-5.13).
 
 use serde_json::{Value, json};
 
@@ -7,10 +8,10 @@ use crate::context::Call;
 use crate::crypto::generate_id;
 use crate::db::DbError;
 use crate::db::models::{Session, User};
-use crate::error::{ApiError, codes};
+use crate::error::{ApiError, OrInternal, codes};
 use crate::routes::Reply;
 use crate::time_util::now_ms;
-use crate::validate::query_bool;
+use crate::validate::{BodyReader, query_bool};
 
 /// "Don't remember me" sessions live a day and their cookie ends with the browser session.
 const DONT_REMEMBER_SECONDS: i64 = 60 * 60 * 24;
@@ -77,12 +78,28 @@ pub fn session_json(session: &Session, user: &User) -> Value {
 pub async fn get_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     call.out.set_header("cache-control", "no-store");
     call.out.set_header("pragma", "no-cache");
-    if call.headers.is_none() {
-        return Err(ApiError::validation("Headers is required"));
-    }
+    require_headers(call)?;
     if call.method == "POST" {
         return Err(ApiError::new(405, codes::METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED));
     }
+    let disable_refresh = query_bool(&call.query, "disableRefresh");
+    Ok(Reply::Json(match resolve_session(call, disable_refresh).await? {
+        Some((session, user)) => session_json(&session, &user),
+        None => Value::Null,
+    }))
+}
+
+/// better-call's `requireHeaders`: an `auth.api` call without `headers` is a validation error.
+pub fn require_headers(call: &Call<'_>) -> Result<(), ApiError> {
+    if call.headers.is_none() {
+        return Err(ApiError::validation("Headers is required"));
+    }
+    Ok(())
+}
+
+/// The session the request's signed cookie names (§6.3), refreshing it when due; refreshed or
+/// cleared cookies go into the response.
+pub async fn resolve_session(call: &mut Call<'_>, disable_refresh: bool) -> Result<Option<(Session, User)>, ApiError> {
     let ctx = call.ctx;
     let names = &ctx.cookies.names;
     // The cookie cache is off: a leftover `session_data` is cleared, as upstream does.
@@ -91,7 +108,7 @@ pub async fn get_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         expire_session_data_chunks(call);
     }
     let Some(token) = call.cookies.get_signed(&names.session_token, ctx.secret()).map(str::to_owned) else {
-        return Ok(Reply::Json(Value::Null));
+        return Ok(None);
     };
     let failed = |e: DbError| {
         ctx.logger.error(&format!("INTERNAL_SERVER_ERROR: {e}"));
@@ -106,28 +123,94 @@ pub async fn get_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             if expired.is_some() {
                 ctx.db.delete_session(&token).await.map_err(failed)?;
             }
-            return Ok(Reply::Json(Value::Null));
+            return Ok(None);
         }
     };
     let dont_remember = call.cookies.get_signed(&names.dont_remember, ctx.secret()).is_some();
-    let disable_refresh = query_bool(&call.query, "disableRefresh");
     if dont_remember || disable_refresh {
-        return Ok(Reply::Json(session_json(&session, &user)));
+        return Ok(Some((session, user)));
     }
     let opts = &ctx.options.session;
     let due = session.expires_at - opts.expires_in * 1000 + opts.update_age * 1000;
-    if due <= now {
-        let expires_at = now + opts.expires_in * 1000;
-        let updated = ctx.db.refresh_session(&token, expires_at, now).await.map_err(failed)?;
-        if !updated {
-            delete_session_cookie(call);
-            return Err(ApiError::new(401, codes::FAILED_TO_GET_SESSION));
-        }
-        let refreshed = Session { expires_at, updated_at: now, ..session };
-        set_session_cookie(call, &refreshed, Some(false));
-        return Ok(Reply::Json(session_json(&refreshed, &user)));
+    if due > now {
+        return Ok(Some((session, user)));
     }
-    Ok(Reply::Json(session_json(&session, &user)))
+    let expires_at = now + opts.expires_in * 1000;
+    if !ctx.db.refresh_session(&token, expires_at, now).await.map_err(failed)? {
+        delete_session_cookie(call);
+        return Err(ApiError::new(401, codes::FAILED_TO_GET_SESSION));
+    }
+    let refreshed = Session { expires_at, updated_at: now, ..session };
+    set_session_cookie(call, &refreshed, Some(false));
+    Ok(Some((refreshed, user)))
+}
+
+/// Upstream's `sessionMiddleware` (and `sensitiveSessionMiddleware`: with no cookie cache,
+/// every read is already authoritative): 401 without a valid session.
+pub async fn require_session(call: &mut Call<'_>) -> Result<(Session, User), ApiError> {
+    require_headers(call)?;
+    match resolve_session(call, false).await {
+        Ok(Some(found)) => Ok(found),
+        // Upstream treats a failed lookup here as "no session".
+        Ok(None) | Err(_) => Err(ApiError::unauthorized()),
+    }
+}
+
+/// `freshSessionMiddleware`: the session must be younger than `session.freshAge` (0: always).
+pub async fn require_fresh_session(call: &mut Call<'_>) -> Result<(Session, User), ApiError> {
+    let (session, user) = require_session(call).await?;
+    let fresh_age = call.ctx.options.session.fresh_age;
+    if fresh_age != 0 && now_ms() - session.created_at >= fresh_age * 1000 {
+        return Err(ApiError::new(403, codes::SESSION_NOT_FRESH));
+    }
+    Ok((session, user))
+}
+
+/// `GET /list-sessions`: the user's unexpired sessions.
+pub async fn list_sessions(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let (_, user) = require_fresh_session(call).await?;
+    let ctx = call.ctx;
+    let now = now_ms();
+    let sessions = ctx.db.list_sessions(&user.id).await.map_err(|e| {
+        ctx.logger.error(&format!("list-sessions: {e}"));
+        ApiError::empty(500)
+    })?;
+    let active: Vec<&Session> = sessions.iter().filter(|s| s.expires_at > now).collect();
+    Ok(Reply::Json(json!(active)))
+}
+
+/// `POST /revoke-session`: deletes one of the caller's sessions (silently nothing otherwise).
+pub async fn revoke_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let (current, user) = require_session(call).await?;
+    let mut body = BodyReader::object(&call.body);
+    let token = body.string("token");
+    body.finish()?;
+    let ctx = call.ctx;
+    ctx.db.delete_user_session(&token, &user.id).await.or_internal(&ctx.logger, "revoke-session")?;
+    if token == current.token {
+        delete_session_cookie(call);
+    }
+    Ok(Reply::Json(json!({ "status": true })))
+}
+
+/// `POST /revoke-sessions`: every session of the caller, the current one included.
+pub async fn revoke_sessions(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let (_, user) = require_session(call).await?;
+    let ctx = call.ctx;
+    ctx.db.delete_user_sessions(&user.id, None).await.or_internal(&ctx.logger, "revoke-sessions")?;
+    delete_session_cookie(call);
+    Ok(Reply::Json(json!({ "status": true })))
+}
+
+/// `POST /revoke-other-sessions`: every session of the caller but the current one.
+pub async fn revoke_other_sessions(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let (current, user) = require_session(call).await?;
+    let ctx = call.ctx;
+    ctx.db
+        .delete_user_sessions(&user.id, Some(&current.token))
+        .await
+        .or_internal(&ctx.logger, "revoke-other-sessions")?;
+    Ok(Reply::Json(json!({ "status": true })))
 }
 
 /// Maps a failed session insert to the endpoint's error, logging the cause.

@@ -5,13 +5,11 @@ use serde_json::json;
 use crate::context::Call;
 use crate::error::ApiError;
 use crate::routes::Reply;
-use crate::routes::session::delete_session_cookie;
+use crate::routes::session::{delete_session_cookie, require_headers};
 use crate::validate::BodyReader;
 
 pub async fn sign_out(call: &mut Call<'_>) -> Result<Reply, ApiError> {
-    if call.headers.is_none() {
-        return Err(ApiError::validation("Headers is required"));
-    }
+    require_headers(call)?;
     let mut body = BodyReader::optional_object(&call.body);
     body.optional_string("callbackURL");
     body.optional_bool("disableRedirect");
