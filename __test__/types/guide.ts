@@ -1,0 +1,71 @@
+// Compiled with `tsc --noEmit --strict` by __test__/types.test.mjs: the guide's code and the
+// options type-check; the misuses marked @ts-expect-error must fail to.
+import express from "express";
+import cors from "cors";
+import { betterAuth, APIError, type Session, type User } from "better-auth-rs";
+import { toNodeHandler, fromNodeHeaders } from "better-auth-rs/node";
+
+export const auth = betterAuth({
+  database: "sqlite:./auth.db",
+  secret: process.env.BETTER_AUTH_SECRET,
+  baseURL: "http://localhost:3005",
+  emailAndPassword: { enabled: true, minPasswordLength: 10, autoSignIn: true },
+  session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
+  trustedOrigins: ["http://localhost:5173"],
+  advanced: { cookiePrefix: "app", defaultCookieAttributes: { sameSite: "lax" } },
+  logger: { level: "warn", log: (level, message) => console.log(level, message) },
+});
+
+const app = express();
+app.use(cors({ origin: "http://localhost:5173", credentials: true }));
+app.all("/api/auth/*splat", toNodeHandler(auth));
+app.all("/api/auth2/*splat", toNodeHandler(auth.handler));
+app.use(express.json());
+app.get("/api/me", async (req, res) => {
+  const result = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+  if (result) {
+    const user: User = result.user;
+    const session: Session = result.session;
+    const expires: Date = session.expiresAt;
+    res.json({ id: user.id, expires: expires.toISOString() });
+  } else {
+    res.json(null);
+  }
+});
+
+async function apiCalls() {
+  const signedUp = await auth.api.signUpEmail({ body: { name: "Ann", email: "ann@example.com", password: "password123" } });
+  const token: string | null = signedUp.token;
+  const withHeaders = await auth.api.signInEmail({ body: { email: "ann@example.com", password: "password123" }, returnHeaders: true });
+  const cookies: string[] = withHeaders.headers.getSetCookie();
+  const response: Response = await auth.api.getSession({ headers: new Headers(), asResponse: true });
+  const sessions: Session[] = await auth.api.listSessions({ headers: new Headers() });
+  try {
+    await auth.api.signOut({ headers: new Headers() });
+  } catch (error) {
+    if (error instanceof APIError) {
+      const code: string | undefined = error.body?.code;
+      const status: number = error.statusCode;
+      console.log(code, status);
+    }
+  }
+  const web: Response = await auth.handler(new Request("http://localhost/api/auth/ok"));
+  return [token, cookies, response, sessions, web];
+}
+
+// Deliberate misuses: each line below must be a type error.
+// @ts-expect-error enabled is a boolean
+betterAuth({ emailAndPassword: { enabled: "yes" } });
+// @ts-expect-error expiresIn is a number of seconds
+betterAuth({ session: { expiresIn: "7d" } });
+// @ts-expect-error sign-up needs name and password
+auth.api.signUpEmail({ body: { email: "a@b.co" } });
+// @ts-expect-error toNodeHandler takes an auth object or its handler
+toNodeHandler(42);
+async function wrongResult() {
+  // @ts-expect-error getSession resolves to a session or null, not a string
+  const s: string = await auth.api.getSession({ headers: new Headers() });
+  return s;
+}
+
+export { apiCalls, wrongResult };
