@@ -44,3 +44,50 @@ describe("CLI", () => {
     assert.match(secret.stdout.trim(), /^[0-9a-f]{64}$/);
   });
 });
+
+describe("CLI generate and info", () => {
+  function app() {
+    const dir = mkdtempSync(join(tmpdir(), "better-auth-rs-cli-"));
+    writeFileSync(
+      join(dir, "auth.js"),
+      `import { betterAuth } from ${JSON.stringify(INDEX)};\n` +
+        `export const auth = betterAuth({ database: "sqlite:${join(dir, "app.db")}", autoMigrate: false, secret: "x".repeat(32), emailAndPassword: { enabled: true }, logger: { disabled: true } });\n`,
+    );
+    return dir;
+  }
+
+  it("generate prints each dialect's schema without touching a database", () => {
+    const dir = mkdtempSync(join(tmpdir(), "better-auth-rs-cli-"));
+    const sqlite = run(["generate"], dir);
+    assert.equal(sqlite.status, 0, sqlite.stderr);
+    assert.match(sqlite.stdout, /create table "user" \("id" text not null primary key/);
+    const pg = run(["generate", "--dialect", "postgres"], dir);
+    assert.match(pg.stdout, /"createdAt" timestamptz default CURRENT_TIMESTAMP not null/);
+    const my = run(["generate", "--dialect=mysql"], dir);
+    assert.match(my.stdout, /create table `user` \(`id` varchar\(36\) not null primary key/);
+    const bad = run(["generate", "--dialect", "oracle"], dir);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /unknown dialect/);
+  });
+
+  it("generate with a config prints what its database still needs", () => {
+    const dir = app();
+    const before = run(["generate", "--config", "auth.js"], dir);
+    assert.equal(before.status, 0, before.stderr);
+    assert.equal(before.stdout.trim().split("\n").length, 7);
+    assert.equal(run(["migrate", "--yes"], dir).status, 0);
+    assert.match(run(["generate", "--config", "auth.js"], dir).stdout, /up to date/);
+  });
+
+  it("info reports version, database, tables and options", () => {
+    const dir = app();
+    const before = run(["info"], dir);
+    assert.equal(before.status, 0, before.stderr);
+    assert.match(before.stdout, /better-auth-rs \d+\.\d+\.\d+/);
+    assert.match(before.stdout, /reachable: yes/);
+    assert.match(before.stdout, /missing "user", "session", "account", "verification"/);
+    assert.match(before.stdout, /email and password: enabled/);
+    run(["migrate", "--yes"], dir);
+    assert.match(run(["info"], dir).stdout, /tables:\s+all present/);
+  });
+});

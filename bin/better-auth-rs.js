@@ -12,6 +12,9 @@ const USAGE = `Usage: better-auth-rs <command> [options]
 
 Commands:
   migrate [--config <file>] [--yes]   create the missing tables, columns and indexes
+  generate [--dialect <d>]            print the schema's SQL for sqlite (default), postgres or mysql;
+           [--config <file>]          with a config: only what its database still needs
+  info [--config <file>]              version, database, tables, options summary
   secret                              print a random secret for BETTER_AUTH_SECRET
   help                                show this text
 
@@ -24,12 +27,14 @@ function fail(message, code = 1) {
 }
 
 function parseArgs(argv) {
-  const args = { command: argv[0], config: undefined, yes: false };
+  const args = { command: argv[0], config: undefined, yes: false, dialect: undefined };
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--config" || a === "-c") args.config = argv[++i];
     else if (a.startsWith("--config=")) args.config = a.slice("--config=".length);
     else if (a === "--yes" || a === "-y") args.yes = true;
+    else if (a === "--dialect") args.dialect = argv[++i];
+    else if (a.startsWith("--dialect=")) args.dialect = a.slice("--dialect=".length);
     else fail(`unknown argument ${a}\n\n${USAGE}`, 2);
   }
   return args;
@@ -84,10 +89,60 @@ async function migrate(args) {
   }
 }
 
+async function generate(args) {
+  if (args.config && !args.dialect) {
+    const { auth } = await loadAuth(args.config);
+    const plan = await auth.migrate({ apply: false }).catch((error) => fail(`cannot read the database: ${error.message}`));
+    console.log(plan.length ? plan.join("\n") : "-- the database is up to date");
+    return;
+  }
+  const { native } = await import("../lib/native.js");
+  let statements;
+  try {
+    statements = native.schemaSql(args.dialect ?? "sqlite");
+  } catch (error) {
+    fail(error.message, 2);
+  }
+  console.log(statements.join("\n"));
+}
+
+async function info(args) {
+  const { auth, path } = await loadAuth(args.config);
+  const { NATIVE } = await import("../index.js");
+  const core = auth[NATIVE];
+  const { createRequire } = await import("node:module");
+  const { version } = createRequire(import.meta.url)("../package.json");
+  const options = auth.options ?? {};
+  console.log(`better-auth-rs ${version} (Node ${process.version})`);
+  console.log(`config:    ${path}`);
+  console.log(`database:  ${core.databaseUrl}`);
+  let ok = true;
+  try {
+    const pending = await auth.migrate({ apply: false });
+    const missing = pending.filter((s) => s.startsWith("create table")).map((s) => s.split(" ")[2]);
+    console.log("reachable: yes");
+    console.log(`tables:    ${pending.length === 0 ? "all present" : `${pending.length} change(s) pending${missing.length ? `, missing ${missing.join(", ")}` : ""} (run migrate)`}`);
+  } catch (error) {
+    ok = false;
+    console.log(`reachable: no (${error.message})`);
+  }
+  console.log(`basePath:  ${core.basePath}`);
+  console.log(`baseURL:   ${options.baseURL ?? "(inferred per request)"}`);
+  console.log(`email and password: ${options.emailAndPassword?.enabled ? "enabled" : "disabled"}`);
+  console.log(`trusted origins:    ${(options.trustedOrigins ?? []).join(", ") || "(base URL only)"}`);
+  if (!ok) process.exit(1);
+}
+
 const args = parseArgs(process.argv.slice(2));
 switch (args.command) {
   case "migrate":
     await migrate(args);
+    break;
+  case "generate":
+    await generate(args);
+    break;
+  case "info":
+    await info(args);
     break;
   case "secret":
     console.log(randomBytes(32).toString("hex"));

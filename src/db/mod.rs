@@ -320,7 +320,7 @@ async fn plan_for(pool: &SqlitePool) -> Result<Vec<String>, DbError> {
     let indexes: Vec<(String,)> =
         sqlx::query_as(r#"select name from sqlite_master where type = 'index'"#).fetch_all(pool).await?;
     existing.indexes = indexes.into_iter().map(|(n,)| n).collect();
-    schema::plan(&existing).map_err(|e| DbError::Migration(e.0))
+    schema::plan(schema::Dialect::Sqlite, &existing).map_err(|e| DbError::Migration(e.0))
 }
 
 /// Plans and applies in one transaction, so concurrent first requests cannot both create a table.

@@ -3,10 +3,28 @@
 //! (The spec, read from 1.7.1, has an `account.issuer` column; 1.7.3+ removed it again, and
 //! upstream's published behaviour wins.)
 
+/// How a column is declared; each dialect maps it to upstream's type (spec §9.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Primary key: `text`, `varchar(36)` on MySQL.
+    Id,
+    /// `user.id` reference, cascading deletes.
+    UserRef,
+    /// Long text everywhere.
+    Text,
+    /// Text that is unique, indexed or sortable: `varchar(255)` on MySQL.
+    ShortText,
+    Bool,
+    Date,
+}
+
 pub struct Column {
     pub name: &'static str,
-    /// The column definition after the name, as upstream's DDL has it.
-    pub definition: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    pub unique: bool,
+    /// `default CURRENT_TIMESTAMP` on Postgres and MySQL (upstream emits none on SQLite).
+    pub default_now: bool,
 }
 
 pub struct Table {
@@ -21,63 +39,161 @@ pub struct Index {
     pub unique: bool,
 }
 
-macro_rules! columns {
-    ($($name:literal => $def:literal),* $(,)?) => { &[$(Column { name: $name, definition: $def }),*] };
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Dialect {
+    pub fn parse(name: &str) -> Option<Dialect> {
+        match name {
+            "sqlite" => Some(Dialect::Sqlite),
+            "postgres" | "postgresql" | "pg" => Some(Dialect::Postgres),
+            "mysql" | "mariadb" => Some(Dialect::Mysql),
+            _ => None,
+        }
+    }
+
+    fn quote(self, name: &str) -> String {
+        match self {
+            Dialect::Mysql => format!("`{name}`"),
+            _ => format!("\"{name}\""),
+        }
+    }
+
+    fn column_type(self, kind: Kind) -> &'static str {
+        use Dialect::*;
+        use Kind::*;
+        match (self, kind) {
+            (Mysql, Id | UserRef) => "varchar(36)",
+            (Mysql, ShortText) => "varchar(255)",
+            (_, Id | UserRef | Text | ShortText) => "text",
+            (Sqlite, Bool) => "integer",
+            (_, Bool) => "boolean",
+            (Sqlite, Date) => "date",
+            (Postgres, Date) => "timestamptz",
+            (Mysql, Date) => "timestamp(3)",
+        }
+    }
+
+    fn column_sql(self, column: &Column) -> String {
+        let mut sql = format!("{} {}", self.quote(column.name), self.column_type(column.kind));
+        if column.default_now {
+            match self {
+                Dialect::Sqlite => {}
+                Dialect::Postgres => sql.push_str(" default CURRENT_TIMESTAMP"),
+                Dialect::Mysql => sql.push_str(" default CURRENT_TIMESTAMP(3)"),
+            }
+        }
+        if column.required {
+            sql.push_str(" not null");
+        }
+        if column.kind == Kind::Id {
+            sql.push_str(" primary key");
+        }
+        if column.unique {
+            sql.push_str(" unique");
+        }
+        if column.kind == Kind::UserRef {
+            sql.push_str(&format!(" references {} ({}) on delete cascade", self.quote("user"), self.quote("id")));
+        }
+        sql
+    }
+
+    pub fn create_table_sql(self, table: &Table) -> String {
+        let cols: Vec<String> = table.columns.iter().map(|c| self.column_sql(c)).collect();
+        format!("create table {} ({});", self.quote(table.name), cols.join(", "))
+    }
+
+    pub fn create_index_sql(self, index: &Index) -> String {
+        let cols: Vec<String> = index.columns.iter().map(|c| self.quote(c)).collect();
+        format!(
+            "create {}index {} on {} ({});",
+            if index.unique { "unique " } else { "" },
+            self.quote(index.name),
+            self.quote(index.table),
+            cols.join(", ")
+        )
+    }
+
+    /// The whole schema for an empty database, as upstream's migration would create it.
+    pub fn full_schema(self) -> Vec<String> {
+        let tables = TABLES.iter().map(|t| self.create_table_sql(t));
+        tables.chain(INDEXES.iter().map(|i| self.create_index_sql(i))).collect()
+    }
+}
+
+const fn col(name: &'static str, kind: Kind) -> Column {
+    Column { name, kind, required: true, unique: false, default_now: false }
+}
+
+const fn optional(name: &'static str, kind: Kind) -> Column {
+    Column { name, kind, required: false, unique: false, default_now: false }
+}
+
+const fn unique(name: &'static str) -> Column {
+    Column { name, kind: Kind::ShortText, required: true, unique: true, default_now: false }
+}
+
+const fn date_now(name: &'static str) -> Column {
+    Column { name, kind: Kind::Date, required: true, unique: false, default_now: true }
 }
 
 pub const TABLES: &[Table] = &[
     Table {
         name: "user",
-        columns: columns![
-            "id" => "text not null primary key",
-            "name" => "text not null",
-            "email" => "text not null unique",
-            "emailVerified" => "integer not null",
-            "image" => "text",
-            "createdAt" => "date not null",
-            "updatedAt" => "date not null",
+        columns: &[
+            col("id", Kind::Id),
+            col("name", Kind::ShortText),
+            unique("email"),
+            col("emailVerified", Kind::Bool),
+            optional("image", Kind::Text),
+            date_now("createdAt"),
+            date_now("updatedAt"),
         ],
     },
     Table {
         name: "session",
-        columns: columns![
-            "id" => "text not null primary key",
-            "expiresAt" => "date not null",
-            "token" => "text not null unique",
-            "createdAt" => "date not null",
-            "updatedAt" => "date not null",
-            "ipAddress" => "text",
-            "userAgent" => "text",
-            "userId" => "text not null references \"user\" (\"id\") on delete cascade",
+        columns: &[
+            col("id", Kind::Id),
+            col("expiresAt", Kind::Date),
+            unique("token"),
+            date_now("createdAt"),
+            col("updatedAt", Kind::Date),
+            optional("ipAddress", Kind::Text),
+            optional("userAgent", Kind::Text),
+            col("userId", Kind::UserRef),
         ],
     },
     Table {
         name: "account",
-        columns: columns![
-            "id" => "text not null primary key",
-            "accountId" => "text not null",
-            "providerId" => "text not null",
-            "userId" => "text not null references \"user\" (\"id\") on delete cascade",
-            "accessToken" => "text",
-            "refreshToken" => "text",
-            "idToken" => "text",
-            "accessTokenExpiresAt" => "date",
-            "refreshTokenExpiresAt" => "date",
-            "scope" => "text",
-            "password" => "text",
-            "createdAt" => "date not null",
-            "updatedAt" => "date not null",
+        columns: &[
+            col("id", Kind::Id),
+            col("accountId", Kind::Text),
+            col("providerId", Kind::Text),
+            col("userId", Kind::UserRef),
+            optional("accessToken", Kind::Text),
+            optional("refreshToken", Kind::Text),
+            optional("idToken", Kind::Text),
+            optional("accessTokenExpiresAt", Kind::Date),
+            optional("refreshTokenExpiresAt", Kind::Date),
+            optional("scope", Kind::Text),
+            optional("password", Kind::Text),
+            date_now("createdAt"),
+            col("updatedAt", Kind::Date),
         ],
     },
     Table {
         name: "verification",
-        columns: columns![
-            "id" => "text not null primary key",
-            "identifier" => "text not null",
-            "value" => "text not null",
-            "expiresAt" => "date not null",
-            "createdAt" => "date not null",
-            "updatedAt" => "date not null",
+        columns: &[
+            col("id", Kind::Id),
+            col("identifier", Kind::ShortText),
+            col("value", Kind::Text),
+            col("expiresAt", Kind::Date),
+            date_now("createdAt"),
+            date_now("updatedAt"),
         ],
     },
 ];
@@ -87,25 +203,6 @@ pub const INDEXES: &[Index] = &[
     Index { name: "account_userId_idx", table: "account", columns: &["userId"], unique: false },
     Index { name: "verification_identifier_idx", table: "verification", columns: &["identifier"], unique: false },
 ];
-
-fn quoted(names: &[&str]) -> String {
-    names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
-}
-
-pub fn create_table_sql(table: &Table) -> String {
-    let cols: Vec<String> = table.columns.iter().map(|c| format!("\"{}\" {}", c.name, c.definition)).collect();
-    format!("create table \"{}\" ({});", table.name, cols.join(", "))
-}
-
-pub fn create_index_sql(index: &Index) -> String {
-    format!(
-        "create {}index \"{}\" on \"{}\" ({});",
-        if index.unique { "unique " } else { "" },
-        index.name,
-        index.table,
-        quoted(index.columns)
-    )
-}
 
 /// What the database has now, as far as the migration cares.
 #[derive(Debug, Default)]
@@ -118,28 +215,32 @@ pub struct Existing {
 #[derive(Debug, PartialEq, Eq)]
 pub struct MigrationError(pub String);
 
-/// The statements that bring `existing` up to upstream 1.7's schema, in order.
-pub fn plan(existing: &Existing) -> Result<Vec<String>, MigrationError> {
+/// The statements that bring `existing` up to upstream's schema, in order.
+pub fn plan(dialect: Dialect, existing: &Existing) -> Result<Vec<String>, MigrationError> {
     let mut statements = Vec::new();
     for table in TABLES {
         match existing.tables.get(table.name) {
-            None => statements.push(create_table_sql(table)),
+            None => statements.push(dialect.create_table_sql(table)),
             Some(present) => {
                 for column in table.columns.iter().filter(|c| !present.iter().any(|p| p == c.name)) {
-                    if column.definition.contains("not null") {
+                    if column.required {
                         // Upstream's migration refuses this too: existing rows would have no value.
                         return Err(MigrationError(format!(
                             "table \"{}\" lacks the required column \"{}\"; upgrade it with upstream's migration guide first",
                             table.name, column.name
                         )));
                     }
-                    statements.push(format!("alter table \"{}\" add column \"{}\" {};", table.name, column.name, column.definition));
+                    statements.push(format!(
+                        "alter table {} add column {};",
+                        dialect.quote(table.name),
+                        dialect.column_sql(column)
+                    ));
                 }
             }
         }
     }
     for index in INDEXES.iter().filter(|i| !existing.indexes.contains(i.name)) {
-        statements.push(create_index_sql(index));
+        statements.push(dialect.create_index_sql(index));
     }
     Ok(statements)
 }
@@ -160,8 +261,32 @@ create index "verification_identifier_idx" on "verification" ("identifier");"#;
 
     #[test]
     fn fresh_database_gets_upstreams_exact_ddl() {
-        let statements = plan(&Existing::default()).unwrap();
+        let statements = plan(Dialect::Sqlite, &Existing::default()).unwrap();
         assert_eq!(statements.join("\n"), UPSTREAM_SQLITE);
+        assert_eq!(Dialect::Sqlite.full_schema(), statements);
+    }
+
+    // Upstream 1.7.25's `compileMigrations()` against empty Postgres and MariaDB databases.
+    const UPSTREAM_POSTGRES: &str = r#"create table "user" ("id" text not null primary key, "name" text not null, "email" text not null unique, "emailVerified" boolean not null, "image" text, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz default CURRENT_TIMESTAMP not null);
+create table "session" ("id" text not null primary key, "expiresAt" timestamptz not null, "token" text not null unique, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz not null, "ipAddress" text, "userAgent" text, "userId" text not null references "user" ("id") on delete cascade);
+create table "account" ("id" text not null primary key, "accountId" text not null, "providerId" text not null, "userId" text not null references "user" ("id") on delete cascade, "accessToken" text, "refreshToken" text, "idToken" text, "accessTokenExpiresAt" timestamptz, "refreshTokenExpiresAt" timestamptz, "scope" text, "password" text, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz not null);
+create table "verification" ("id" text not null primary key, "identifier" text not null, "value" text not null, "expiresAt" timestamptz not null, "createdAt" timestamptz default CURRENT_TIMESTAMP not null, "updatedAt" timestamptz default CURRENT_TIMESTAMP not null);
+create index "session_userId_idx" on "session" ("userId");
+create index "account_userId_idx" on "account" ("userId");
+create index "verification_identifier_idx" on "verification" ("identifier");"#;
+
+    const UPSTREAM_MYSQL: &str = r#"create table `user` (`id` varchar(36) not null primary key, `name` varchar(255) not null, `email` varchar(255) not null unique, `emailVerified` boolean not null, `image` text, `createdAt` timestamp(3) default CURRENT_TIMESTAMP(3) not null, `updatedAt` timestamp(3) default CURRENT_TIMESTAMP(3) not null);
+create table `session` (`id` varchar(36) not null primary key, `expiresAt` timestamp(3) not null, `token` varchar(255) not null unique, `createdAt` timestamp(3) default CURRENT_TIMESTAMP(3) not null, `updatedAt` timestamp(3) not null, `ipAddress` text, `userAgent` text, `userId` varchar(36) not null references `user` (`id`) on delete cascade);
+create table `account` (`id` varchar(36) not null primary key, `accountId` text not null, `providerId` text not null, `userId` varchar(36) not null references `user` (`id`) on delete cascade, `accessToken` text, `refreshToken` text, `idToken` text, `accessTokenExpiresAt` timestamp(3), `refreshTokenExpiresAt` timestamp(3), `scope` text, `password` text, `createdAt` timestamp(3) default CURRENT_TIMESTAMP(3) not null, `updatedAt` timestamp(3) not null);
+create table `verification` (`id` varchar(36) not null primary key, `identifier` varchar(255) not null, `value` text not null, `expiresAt` timestamp(3) not null, `createdAt` timestamp(3) default CURRENT_TIMESTAMP(3) not null, `updatedAt` timestamp(3) default CURRENT_TIMESTAMP(3) not null);
+create index `session_userId_idx` on `session` (`userId`);
+create index `account_userId_idx` on `account` (`userId`);
+create index `verification_identifier_idx` on `verification` (`identifier`);"#;
+
+    #[test]
+    fn postgres_and_mysql_ddl_match_upstream() {
+        assert_eq!(Dialect::Postgres.full_schema().join("\n"), UPSTREAM_POSTGRES);
+        assert_eq!(Dialect::Mysql.full_schema().join("\n"), UPSTREAM_MYSQL);
     }
 
     #[test]
@@ -171,10 +296,10 @@ create index "verification_identifier_idx" on "verification" ("identifier");"#;
             existing.tables.insert(t.name.into(), t.columns.iter().map(|c| c.name.to_string()).collect());
         }
         existing.indexes = INDEXES.iter().map(|i| i.name.to_string()).collect();
-        assert!(plan(&existing).unwrap().is_empty());
+        assert!(plan(Dialect::Sqlite, &existing).unwrap().is_empty());
         existing.tables.get_mut("account").unwrap().retain(|c| c != "scope");
-        assert_eq!(plan(&existing).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
+        assert_eq!(plan(Dialect::Sqlite, &existing).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
         existing.tables.get_mut("account").unwrap().retain(|c| c != "providerId");
-        assert!(plan(&existing).unwrap_err().0.contains("providerId"));
+        assert!(plan(Dialect::Sqlite, &existing).unwrap_err().0.contains("providerId"));
     }
 }

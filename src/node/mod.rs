@@ -48,6 +48,16 @@ pub fn error_codes_json() -> String {
     Value::Object(map).to_string()
 }
 
+/// The statements that create upstream's schema on an empty database of `dialect`
+/// (`sqlite`, `postgres`, `mysql`), for `npx better-auth-rs generate`.
+#[napi]
+pub fn schema_sql(dialect: String) -> Result<Vec<String>> {
+    let dialect = crate::db::schema::Dialect::parse(&dialect).ok_or_else(|| {
+        Error::new(Status::InvalidArg, format!("unknown dialect `{dialect}`: use sqlite, postgres or mysql"))
+    })?;
+    Ok(dialect.full_schema())
+}
+
 #[napi]
 pub struct NativeAuth {
     auth: Auth,
@@ -78,6 +88,13 @@ impl NativeAuth {
     #[napi(getter)]
     pub fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    /// The database URL, password hidden (for `npx better-auth-rs info`).
+    #[napi(getter)]
+    pub fn database_url(&self) -> String {
+        let crate::options::DatabaseConfig::Sqlite { url, .. } = &self.auth.options().database;
+        crate::options::redact_url(url)
     }
 
     #[napi(getter)]
