@@ -66,7 +66,8 @@ async function callApi(core, name, input = {}) {
  */
 export function betterAuth(options = {}) {
   const logSink = createLogSink(options?.logger);
-  const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, logSink.log);
+  const fromRust = ([level, message]) => logSink.log(level, message);
+  const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, fromRust);
   if (logSink.level !== null && logSink.level !== "error") for (const warning of core.warnings) logSink.log("warn", warning);
 
   const handler = async (request) => {

@@ -207,3 +207,34 @@ describe("public surface", () => {
     ]);
   });
 });
+
+describe("logger", () => {
+  it("hands Rust-side logs to logger.log as (level, message), never with secrets", async () => {
+    const lines = [];
+    const auth = makeAuth({ trustedOrigins: [], logger: { level: "debug", log: (level, message) => lines.push({ level, message }) } });
+    const email = uniqueEmail("logs");
+    const password = "a-very-secret-password";
+    const up = await auth.api.signUpEmail({ body: { name: "L", email, password }, returnHeaders: true });
+    await auth.api.signUpEmail({ body: { name: "L", email, password } }).catch(() => {});
+    await auth.api.signInEmail({ body: { email, password: "wrong-password-here" } }).catch(() => {});
+    const refused = await auth.handler(
+      new Request("http://x.test/api/auth/sign-out", { method: "POST", headers: { cookie: "a=b", origin: "http://evil.test" } }),
+    );
+    assert.equal(refused.status, 403);
+    await new Promise((r) => setTimeout(r, 50)); // log calls from Rust arrive on the event loop
+    assert.ok(lines.some((l) => l.level === "error" && l.message === "Invalid origin: http://evil.test"), JSON.stringify(lines));
+    assert.ok(lines.some((l) => l.level === "warn" && l.message === "Invalid password"));
+    const token = up.response.token;
+    for (const { message } of lines) {
+      for (const secret of [password, "wrong-password-here", token, SECRET]) assert.ok(!message.includes(secret), message);
+    }
+  });
+
+  it("survives a logger.log that throws", async () => {
+    const auth = makeAuth({ logger: { log: () => { throw new Error("broken logger"); } } });
+    const res = await auth.handler(new Request("http://x.test/api/auth/sign-out", { method: "POST", headers: { cookie: "a=b", origin: "http://evil.test" } }));
+    assert.equal(res.status, 403);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await auth.handler(new Request("http://x.test/api/auth/ok"))).status, 200);
+  });
+});

@@ -12,7 +12,12 @@ export function createLogSink(options = {}) {
   const colors = options.disableColors !== undefined ? !options.disableColors : Boolean(process.stderr.isTTY);
   const log = (lvl, message) => {
     if (typeof options.log === "function") {
-      options.log(lvl === "success" ? "info" : lvl, message);
+      // A throwing user logger must not take the server down (these calls come from Rust).
+      try {
+        options.log(lvl === "success" ? "info" : lvl, message);
+      } catch (error) {
+        console.error("better-auth-rs: the logger.log option threw:", error);
+      }
       return;
     }
     const timestamp = new Date().toISOString();

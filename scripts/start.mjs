@@ -1,5 +1,6 @@
 // `npm start`: on a fresh clone installs dependencies (which builds the addon), rebuilds the
-// addon if the Rust sources changed, and runs the Express example on SQLite (port 3005).
+// addon if the Rust sources changed, and runs the Express example on SQLite: the API on port
+// 3005 and its web page on http://localhost:5173.
 import { spawnSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,12 @@ if (!existsSync(join(root, "node_modules", ".package-lock.json"))) {
 }
 buildAddon();
 const example = join(root, "examples", "express");
-const child = spawn(process.execPath, ["server.js"], { cwd: example, stdio: "inherit", env: { PORT: "3005", ...process.env } });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
-child.on("exit", (code) => process.exit(code ?? 0));
+const env = { PORT: "3005", WEB_PORT: "5173", ...process.env };
+const children = ["server.js", "web.js"].map((file) => spawn(process.execPath, [file], { cwd: example, stdio: "inherit", env }));
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => children.forEach((c) => c.kill(signal)));
+for (const child of children) {
+  child.on("exit", (code) => {
+    children.forEach((c) => c.kill());
+    process.exit(code ?? 0);
+  });
+}

@@ -25,6 +25,7 @@ app.get("/api/me", async (req, res) => {
   return res.json(session);
 });
 
-app.listen(port, () => {
-  console.log(`better-auth-rs example listening on http://localhost:${port} (try GET /api/auth/ok)`);
+const server = app.listen(port, () => {
+  const url = `http://localhost:${server.address().port}`;
+  console.log(`better-auth-rs example listening on ${url} (try GET ${url}/api/auth/ok)`);
 });

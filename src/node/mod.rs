@@ -16,8 +16,8 @@ use crate::options::Env;
 use crate::router::ApiInput;
 use crate::Auth;
 
-/// `(level, message) => void`, unref'd so that logging never keeps Node alive.
-type LogFn = ThreadsafeFunction<(String, String), Unknown<'static>, (String, String), Status, false, true>;
+/// Called with one argument, `[level, message]`; unref'd so that logging never keeps Node alive.
+type LogFn = ThreadsafeFunction<Vec<String>, Unknown<'static>, Vec<String>, Status, false, true>;
 
 #[napi(object)]
 pub struct NativeResponse {
@@ -76,7 +76,7 @@ impl NativeAuth {
         let logger = Logger::new(
             log_level.as_deref().and_then(Level::parse),
             Arc::new(move |level: Level, message: &str| {
-                log.call((level.as_str().to_owned(), message.to_owned()), ThreadsafeFunctionCallMode::NonBlocking);
+                log.call(vec![level.as_str().to_owned(), message.to_owned()], ThreadsafeFunctionCallMode::NonBlocking);
             }),
         );
         let (auth, warnings) = Auth::new(&raw, &Env(env), logger).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
