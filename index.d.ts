@@ -89,6 +89,17 @@ export interface Session {
   userAgent: string | null;
 }
 
+/** An account as the list endpoints return it (tokens and password never included). */
+export interface Account {
+  id: string;
+  providerId: string;
+  accountId: string;
+  userId: string;
+  scopes: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** What `auth.api.*` accepts, as upstream. */
 export interface ApiInput<Body = unknown, Query = Record<string, unknown>> {
   body?: Body;

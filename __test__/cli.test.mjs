@@ -91,3 +91,19 @@ describe("CLI generate and info", () => {
     assert.match(run(["info"], dir).stdout, /tables:\s+all present/);
   });
 });
+
+describe("CLI with a TypeScript config", () => {
+  it("loads auth.ts (through jiti) and migrates its database", () => {
+    const dir = mkdtempSync(join(tmpdir(), "better-auth-rs-cli-"));
+    writeFileSync(
+      join(dir, "auth.ts"),
+      `import { betterAuth, type BetterAuthOptions } from ${JSON.stringify(INDEX)};\n` +
+        `const options: BetterAuthOptions = { database: "sqlite:${join(dir, "ts.db")}", autoMigrate: false, secret: "y".repeat(32), logger: { disabled: true } };\n` +
+        `export const auth = betterAuth(options);\n`,
+    );
+    const r = run(["migrate", "--yes"], dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /Config: .*auth\.ts/);
+    assert.match(r.stdout, /Applied 7 statement\(s\)/);
+  });
+});

@@ -6,7 +6,9 @@ import { pathToFileURL } from "node:url";
 import { randomBytes } from "node:crypto";
 import { createInterface } from "node:readline/promises";
 
-const CONFIG_CANDIDATES = ["auth.js", "auth.mjs", "auth.cjs", "src/auth.js", "lib/auth.js", "utils/auth.js", "src/lib/auth.js", "server/auth.js"];
+const CONFIG_CANDIDATES = ["", "src/", "lib/", "utils/", "src/lib/", "server/"].flatMap((dir) =>
+  ["auth.ts", "auth.js", "auth.mjs", "auth.cjs", "auth.mts"].map((file) => dir + file),
+);
 
 const USAGE = `Usage: better-auth-rs <command> [options]
 
@@ -47,7 +49,10 @@ async function loadAuth(configPath) {
   }
   let module;
   try {
-    module = await import(pathToFileURL(path).href);
+    // TypeScript configs load through jiti, as upstream's CLI does.
+    module = /\.[mc]?ts$/.test(path)
+      ? await (await import("jiti")).createJiti(import.meta.url).import(path)
+      : await import(pathToFileURL(path).href);
   } catch (error) {
     fail(`could not load ${path}: ${error.message}`);
   }
