@@ -111,12 +111,12 @@ describe("betterAuth() options", () => {
     betterAuth({
       database: "sqlite::memory:",
       secret: SECRET,
-      rateLimit: { enabled: true, max: 5 },
+      account: { accountLinking: { enabled: true } },
       emailAndPassword: { enabled: true, sendResetPassword: async () => {} },
       logger: { log: (level, message) => lines.push([level, message]) },
     });
     const warnings = lines.filter(([level]) => level === "warn").map(([, m]) => m);
-    assert.equal(warnings.filter((m) => m.includes("`rateLimit`")).length, 1, warnings.join("\n"));
+    assert.equal(warnings.filter((m) => m.includes("`account`")).length, 1, warnings.join("\n"));
     assert.equal(warnings.filter((m) => m.includes("`emailAndPassword.sendResetPassword`")).length, 1);
   });
 

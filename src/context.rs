@@ -6,6 +6,7 @@ use crate::cookies::{CookieConfig, RequestCookies, ResponseCookies};
 use crate::db::Database;
 use crate::http::Headers;
 use crate::logger::Logger;
+use crate::middleware::rate_limit::RateLimiter;
 use crate::options::AuthOptions;
 use crate::password_hash::PasswordHasher;
 
@@ -15,12 +16,21 @@ pub struct AuthContext {
     pub hasher: PasswordHasher,
     pub cookies: CookieConfig,
     pub logger: Logger,
+    pub rate_limiter: RateLimiter,
 }
 
 impl AuthContext {
     pub fn new(options: AuthOptions, logger: Logger) -> Self {
-        let db = Database::new(options.database.clone(), options.auto_migrate, logger.clone());
-        AuthContext { cookies: CookieConfig::new(&options), db, hasher: PasswordHasher::default(), logger, options }
+        let with_rate_limit = options.rate_limit.storage == crate::options::RateLimitStorage::Database;
+        let db = Database::new(options.database.clone(), options.auto_migrate, with_rate_limit, logger.clone());
+        AuthContext {
+            cookies: CookieConfig::new(&options),
+            db,
+            hasher: PasswordHasher::default(),
+            logger,
+            rate_limiter: RateLimiter::default(),
+            options,
+        }
     }
 
     pub fn secret(&self) -> &str {

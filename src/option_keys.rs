@@ -136,8 +136,8 @@ mod tests {
 
     #[test]
     fn unsupported_reported_once_at_the_top() {
-        let r = run(json!({"rateLimit": {"enabled": true, "max": 3}, "user": {"deleteUser": {"enabled": true}}}));
-        assert_eq!(r.unsupported, vec!["rateLimit", "user"]);
+        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"deleteUser": {"enabled": true}}}));
+        assert_eq!(r.unsupported, vec!["account", "user"]);
     }
 
     #[test]

@@ -80,6 +80,37 @@ pub struct SessionOptions {
     pub fresh_age: i64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateRule {
+    /// Seconds.
+    pub window: u64,
+    pub max: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimitStorage {
+    Memory,
+    Database,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimitOptions {
+    pub enabled: bool,
+    pub default_rule: RateRule,
+    /// Path (or `*` glob) -> rule, or `None` to exempt the path; in the user's order.
+    pub custom_rules: Vec<(String, Option<RateRule>)>,
+    pub storage: RateLimitStorage,
+}
+
+/// `advanced.ipAddress`.
+#[derive(Debug, Clone)]
+pub struct IpOptions {
+    pub headers: Vec<String>,
+    pub disable_tracking: bool,
+    pub ipv6_subnet: u8,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
 #[derive(Debug, Clone)]
 pub struct AuthOptions {
     pub database: DatabaseConfig,
@@ -97,6 +128,8 @@ pub struct AuthOptions {
     pub disable_origin_check: bool,
     pub disable_csrf_check: bool,
     pub max_body_size: u64,
+    pub rate_limit: RateLimitOptions,
+    pub ip: IpOptions,
     pub production: bool,
     pub test_env: bool,
     /// `NODE_ENV` is development/dev/test: the client IP falls back to 127.0.0.1.
@@ -136,6 +169,26 @@ struct RawOptions {
     session: RawSession,
     advanced: RawAdvanced,
     max_body_size: Option<u64>,
+    rate_limit: RawRateLimit,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawRateLimit {
+    enabled: Option<bool>,
+    window: Option<u64>,
+    max: Option<u64>,
+    custom_rules: Option<serde_json::Map<String, Value>>,
+    storage: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawIpAddress {
+    ip_address_headers: Option<Vec<String>>,
+    disable_ip_tracking: Option<bool>,
+    ipv6_subnet: Option<u8>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -165,6 +218,7 @@ struct RawAdvanced {
     #[serde(rename = "disableCSRFCheck")]
     disable_csrf_check: Option<bool>,
     disable_origin_check: Option<bool>,
+    ip_address: RawIpAddress,
 }
 
 #[derive(Deserialize, Default)]
@@ -374,6 +428,9 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
     // Upstream: an explicit disableOriginCheck also turns the CSRF check off unless disableCSRFCheck is set.
     let disable_csrf_check = adv.disable_csrf_check.unwrap_or(adv.disable_origin_check == Some(true));
 
+    let rate_limit = resolve_rate_limit(raw.rate_limit, production, warnings)?;
+    let ip = resolve_ip(adv.ip_address)?;
+
     let is_sqlite = matches!(database, DatabaseConfig::Sqlite { .. });
     Ok(AuthOptions {
         database,
@@ -389,9 +446,80 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         disable_origin_check,
         disable_csrf_check,
         max_body_size: raw.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
+        rate_limit,
+        ip,
         production,
         test_env,
         development: matches!(env.get("NODE_ENV"), Some("development" | "dev" | "test")),
+    })
+}
+
+fn resolve_rate_limit(raw: RawRateLimit, production: bool, warnings: &mut OptionWarnings) -> Result<RateLimitOptions, OptionsError> {
+    // Upstream: `window || 10`, `max || 100` (0 means the default).
+    let default_rule = RateRule {
+        window: raw.window.filter(|w| *w > 0).unwrap_or(10),
+        max: raw.max.filter(|m| *m > 0).unwrap_or(100),
+    };
+    let mut custom_rules = Vec::new();
+    for (path, value) in raw.custom_rules.unwrap_or_default() {
+        let at = format!("rateLimit.customRules.{path}");
+        match value {
+            Value::Bool(false) => custom_rules.push((path, None)),
+            v if option_keys::is_function(&v) => {
+                warnings.0.push(format!("option `{at}` as a function is not supported by better-auth-rs yet and is ignored"));
+            }
+            v => {
+                let rule: RawRule = serde_json::from_value(v)
+                    .map_err(|e| invalid(&at, format!("expected {{ window, max }} or false ({e})")))?;
+                custom_rules.push((path, Some(RateRule { window: rule.window, max: rule.max })));
+            }
+        }
+    }
+    let storage = match raw.storage.as_deref() {
+        None | Some("memory") => RateLimitStorage::Memory,
+        Some("database") => RateLimitStorage::Database,
+        Some("secondary-storage") => {
+            warnings.0.push("option `rateLimit.storage: \"secondary-storage\"` is not supported by better-auth-rs yet; using memory".into());
+            RateLimitStorage::Memory
+        }
+        Some(other) => {
+            return Err(invalid("rateLimit.storage", format!("`{other}`; expected \"memory\", \"database\" or \"secondary-storage\"")));
+        }
+    };
+    Ok(RateLimitOptions { enabled: raw.enabled.unwrap_or(production), default_rule, custom_rules, storage })
+}
+
+#[derive(Deserialize)]
+struct RawRule {
+    window: u64,
+    max: u64,
+}
+
+fn resolve_ip(raw: RawIpAddress) -> Result<IpOptions, OptionsError> {
+    let trusted_proxies = raw
+        .trusted_proxies
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| invalid("advanced.ipAddress.trustedProxies", format!("`{p}` is not an IP address or CIDR range")))
+        })
+        .collect::<Result<_, _>>()?;
+    let ipv6_subnet = raw.ipv6_subnet.unwrap_or(64);
+    if ipv6_subnet > 128 {
+        return Err(invalid("advanced.ipAddress.ipv6Subnet", "must be between 0 and 128"));
+    }
+    Ok(IpOptions {
+        headers: raw
+            .ip_address_headers
+            .unwrap_or_else(|| vec!["x-forwarded-for".into()])
+            .into_iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
+        disable_tracking: raw.disable_ip_tracking.unwrap_or(false),
+        ipv6_subnet,
+        trusted_proxies,
     })
 }
 
@@ -437,8 +565,8 @@ mod tests {
 
     #[test]
     fn unsupported_upstream_key_warns() {
-        let (_, w) = AuthOptions::parse(&json!({"appName": "x", "rateLimit": {"enabled": true}}), &env(&[])).unwrap();
-        assert!(w.0.iter().any(|l| l.contains("`rateLimit`")), "{:?}", w.0);
+        let (_, w) = AuthOptions::parse(&json!({"appName": "x", "account": {"encryptOAuthTokens": true}}), &env(&[])).unwrap();
+        assert!(w.0.iter().any(|l| l.contains("`account`")), "{:?}", w.0);
     }
 
     #[test]

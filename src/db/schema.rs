@@ -16,6 +16,8 @@ pub enum Kind {
     ShortText,
     Bool,
     Date,
+    Int,
+    BigInt,
 }
 
 pub struct Column {
@@ -75,6 +77,8 @@ impl Dialect {
             (Sqlite, Date) => "date",
             (Postgres, Date) => "timestamptz",
             (Mysql, Date) => "timestamp(3)",
+            (_, Int) => "integer",
+            (_, BigInt) => "bigint",
         }
     }
 
@@ -119,9 +123,8 @@ impl Dialect {
     }
 
     /// The whole schema for an empty database, as upstream's migration would create it.
-    pub fn full_schema(self) -> Vec<String> {
-        let tables = TABLES.iter().map(|t| self.create_table_sql(t));
-        tables.chain(INDEXES.iter().map(|i| self.create_index_sql(i))).collect()
+    pub fn full_schema(self, with_rate_limit: bool) -> Vec<String> {
+        plan(self, &Existing::default(), with_rate_limit).unwrap_or_default()
     }
 }
 
@@ -198,6 +201,12 @@ pub const TABLES: &[Table] = &[
     },
 ];
 
+/// Only with `rateLimit.storage: "database"`.
+pub const RATE_LIMIT_TABLE: Table = Table {
+    name: "rateLimit",
+    columns: &[col("id", Kind::Id), unique("key"), col("count", Kind::Int), col("lastRequest", Kind::BigInt)],
+};
+
 pub const INDEXES: &[Index] = &[
     Index { name: "session_userId_idx", table: "session", columns: &["userId"], unique: false },
     Index { name: "account_userId_idx", table: "account", columns: &["userId"], unique: false },
@@ -216,9 +225,10 @@ pub struct Existing {
 pub struct MigrationError(pub String);
 
 /// The statements that bring `existing` up to upstream's schema, in order.
-pub fn plan(dialect: Dialect, existing: &Existing) -> Result<Vec<String>, MigrationError> {
+pub fn plan(dialect: Dialect, existing: &Existing, with_rate_limit: bool) -> Result<Vec<String>, MigrationError> {
     let mut statements = Vec::new();
-    for table in TABLES {
+    let tables = TABLES.iter().chain(with_rate_limit.then_some(&RATE_LIMIT_TABLE));
+    for table in tables {
         match existing.tables.get(table.name) {
             None => statements.push(dialect.create_table_sql(table)),
             Some(present) => {
@@ -261,9 +271,9 @@ create index "verification_identifier_idx" on "verification" ("identifier");"#;
 
     #[test]
     fn fresh_database_gets_upstreams_exact_ddl() {
-        let statements = plan(Dialect::Sqlite, &Existing::default()).unwrap();
+        let statements = plan(Dialect::Sqlite, &Existing::default(), false).unwrap();
         assert_eq!(statements.join("\n"), UPSTREAM_SQLITE);
-        assert_eq!(Dialect::Sqlite.full_schema(), statements);
+        assert_eq!(Dialect::Sqlite.full_schema(false), statements);
     }
 
     // Upstream 1.7.25's `compileMigrations()` against empty Postgres and MariaDB databases.
@@ -285,8 +295,15 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
 
     #[test]
     fn postgres_and_mysql_ddl_match_upstream() {
-        assert_eq!(Dialect::Postgres.full_schema().join("\n"), UPSTREAM_POSTGRES);
-        assert_eq!(Dialect::Mysql.full_schema().join("\n"), UPSTREAM_MYSQL);
+        assert_eq!(Dialect::Postgres.full_schema(false).join("\n"), UPSTREAM_POSTGRES);
+        assert_eq!(Dialect::Mysql.full_schema(false).join("\n"), UPSTREAM_MYSQL);
+    }
+
+    #[test]
+    fn rate_limit_table_matches_upstream() {
+        let with = Dialect::Sqlite.full_schema(true);
+        assert!(with.contains(&r#"create table "rateLimit" ("id" text not null primary key, "key" text not null unique, "count" integer not null, "lastRequest" bigint not null);"#.to_string()));
+        assert!(Dialect::Mysql.full_schema(true).contains(&"create table `rateLimit` (`id` varchar(36) not null primary key, `key` varchar(255) not null unique, `count` integer not null, `lastRequest` bigint not null);".to_string()));
     }
 
     #[test]
@@ -296,10 +313,10 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
             existing.tables.insert(t.name.into(), t.columns.iter().map(|c| c.name.to_string()).collect());
         }
         existing.indexes = INDEXES.iter().map(|i| i.name.to_string()).collect();
-        assert!(plan(Dialect::Sqlite, &existing).unwrap().is_empty());
+        assert!(plan(Dialect::Sqlite, &existing, false).unwrap().is_empty());
         existing.tables.get_mut("account").unwrap().retain(|c| c != "scope");
-        assert_eq!(plan(Dialect::Sqlite, &existing).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
+        assert_eq!(plan(Dialect::Sqlite, &existing, false).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
         existing.tables.get_mut("account").unwrap().retain(|c| c != "providerId");
-        assert!(plan(Dialect::Sqlite, &existing).unwrap_err().0.contains("providerId"));
+        assert!(plan(Dialect::Sqlite, &existing, false).unwrap_err().0.contains("providerId"));
     }
 }

@@ -1,2 +1,3 @@
 pub mod origin_check;
+pub mod rate_limit;
 pub mod trusted_origins;

@@ -21,23 +21,25 @@ fn is_control(c: char) -> bool {
     matches!(c as u32, 0x00..=0x1f | 0x7f..=0x9f)
 }
 
-/// Upstream's wildcard: `*` is any run and `?` one character, neither crossing `/` or `\`.
-fn wildcard_match(pattern: &str, text: &str) -> bool {
+/// Upstream's wildcard: `?` is one character and `*` any run, neither crossing `/` or `\`;
+/// `**` crosses them.
+pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
-    // Classic two-pointer glob with backtracking to the last `*`.
-    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None::<usize>, 0);
+    let is_sep = |c: char| c == '/' || c == '\\';
+    // Two-pointer glob, backtracking to the last star; `star` = (index after it, crosses separators).
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None::<(usize, bool)>, 0);
     while ti < t.len() {
-        let sep = t[ti] == '/' || t[ti] == '\\';
-        if pi < p.len() && (p[pi] == t[ti] || (p[pi] == '?' && !sep)) {
+        if pi < p.len() && p[pi] == '*' {
+            let double = p.get(pi + 1) == Some(&'*');
+            pi += if double { 2 } else { 1 };
+            star = Some((pi, double));
+            mark = ti;
+        } else if pi < p.len() && (p[pi] == t[ti] || (p[pi] == '?' && !is_sep(t[ti]))) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star.filter(|_| !(t[mark] == '/' || t[mark] == '\\')) {
-            pi = s + 1;
+        } else if let Some((after, _)) = star.filter(|(_, crosses)| *crosses || !is_sep(t[mark])) {
+            pi = after;
             mark += 1;
             ti = mark;
         } else {
@@ -200,6 +202,15 @@ mod tests {
         let ip = vec!["192.168.*".to_string()];
         assert!(is_trusted("http://192.168.1.1", &ip, false) || !is_trusted("http://192.168.attacker.com", &ip, false));
         assert!(!is_trusted("http://192.168.attacker.com", &ip, false));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(wildcard_match("/sign-in/*", "/sign-in/email"));
+        assert!(!wildcard_match("/sign-in/*", "/sign-in/a/b"));
+        assert!(wildcard_match("/admin/**", "/admin/a/b"));
+        assert!(wildcard_match("*.example.com", "a.example.com"));
+        assert!(!wildcard_match("*.example.com", "example.com"));
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub async fn create_session(call: &Call<'_>, user_id: &str, dont_remember: bool)
         token: generate_id(),
         created_at: now,
         updated_at: now,
-        ip_address: Some(call.headers.as_ref().and_then(|h| client_ip(h, dev)).unwrap_or_default()),
+        ip_address: Some(call.headers.as_ref().and_then(|h| client_ip(h, &call.ctx.options.ip, dev)).unwrap_or_default()),
         user_agent: Some(call.header("user-agent").unwrap_or_default()),
         user_id: user_id.to_owned(),
     };
