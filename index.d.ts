@@ -26,7 +26,8 @@ export interface BetterAuthOptions {
   baseURL?: string;
   /** Default `/api/auth`. */
   basePath?: string;
-  trustedOrigins?: string[];
+  /** Exact origins, `*` wildcards, custom schemes; or a function of the request. */
+  trustedOrigins?: string[] | ((request?: Request) => (string | null | undefined)[] | Promise<(string | null | undefined)[]>);
   /** Request bodies longer than this many bytes get 413 (default 1 MiB). */
   maxBodySize?: number;
   appName?: string;
@@ -175,3 +176,4 @@ export declare class APIError extends Error {
 }
 
 export declare const NATIVE: unique symbol;
+export declare const TRUSTED_ORIGINS: unique symbol;

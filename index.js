@@ -9,6 +9,21 @@ export { APIError };
 
 /** Where `toNodeHandler` finds the core behind an `auth` or `auth.handler`. */
 export const NATIVE = Symbol.for("better-auth-rs.native");
+/** Where it finds the per-request `trustedOrigins` function, if the options have one. */
+export const TRUSTED_ORIGINS = Symbol.for("better-auth-rs.trustedOrigins");
+
+/**
+ * `trustedOrigins` as a function of the request: called for state-changing requests (the
+ * ones origin checks apply to); its falsy entries are dropped, as upstream.
+ */
+function dynamicTrustedOrigins(options) {
+  const fn = options?.trustedOrigins;
+  if (typeof fn !== "function") return null;
+  return async (request) => {
+    const origins = await fn(request);
+    return Array.isArray(origins) ? origins.filter((o) => typeof o === "string" && o) : [];
+  };
+}
 
 // Timestamp fields, which `auth.api` returns as `Date` objects as upstream does.
 const DATE_KEYS = ["createdAt", "updatedAt", "expiresAt", "accessTokenExpiresAt", "refreshTokenExpiresAt"];
@@ -70,13 +85,17 @@ export function betterAuth(options = {}) {
   const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, fromRust);
   if (logSink.level !== null && logSink.level !== "error") for (const warning of core.warnings) logSink.log("warn", warning);
 
+  const originsFor = dynamicTrustedOrigins(options);
   const handler = async (request) => {
     const method = request.method.toUpperCase();
-    const body = method === "GET" || method === "HEAD" ? undefined : Buffer.from(await request.arrayBuffer());
-    const result = await core.handle(method, request.url, flattenHeaders(request.headers), body);
+    const readsOnly = method === "GET" || method === "HEAD";
+    const body = readsOnly ? undefined : Buffer.from(await request.arrayBuffer());
+    const origins = originsFor && !readsOnly ? await originsFor(request) : undefined;
+    const result = await core.handle(method, request.url, flattenHeaders(request.headers), body, origins);
     return toWebResponse(result);
   };
   handler[NATIVE] = core;
+  handler[TRUSTED_ORIGINS] = originsFor;
 
   const api = {};
   for (const name of API_NAMES) api[name] = (input) => callApi(core, name, input);
@@ -90,6 +109,7 @@ export function betterAuth(options = {}) {
     /** Applies missing tables/columns/indexes (`apply`), or only lists them. */
     migrate: ({ apply = true } = {}) => core.migrate(apply),
     [NATIVE]: core,
+    [TRUSTED_ORIGINS]: originsFor,
   };
   return auth;
 }

@@ -1,6 +1,6 @@
 // better-auth-rs/node: mount the auth server on Express or node:http, as upstream's
 // `better-auth/node`.
-import { NATIVE } from "./index.js";
+import { NATIVE, TRUSTED_ORIGINS } from "./index.js";
 
 /** A standard `Headers` from Node's `req.headers`; array values are appended one by one. */
 export function fromNodeHeaders(nodeHeaders) {
@@ -125,11 +125,16 @@ function nodeHandlerForWebHandler(handler) {
  */
 export function toNodeHandler(auth) {
   const core = auth?.[NATIVE] ?? auth?.handler?.[NATIVE];
+  const originsFor = auth?.[TRUSTED_ORIGINS] ?? auth?.handler?.[TRUSTED_ORIGINS];
   const handle = core
     ? async (req, res) => {
         const { body, truncated } = await requestBody(req, core.maxBodySize);
+        const url = requestURL(req);
+        const readsOnly = req.method === "GET" || req.method === "HEAD";
+        // Only a trustedOrigins function needs a web Request; the fast path never builds one.
+        const origins = originsFor && !readsOnly ? await originsFor(new Request(url, { method: req.method, headers: fromNodeHeaders(req.headers) })) : undefined;
         // rawHeaders is already the flat list the core takes.
-        const result = await core.handle(req.method, requestURL(req), req.rawHeaders, body);
+        const result = await core.handle(req.method, url, req.rawHeaders, body, origins);
         // The rest of an oversized body is never read: close instead of reusing the connection.
         if (truncated) res.setHeader("connection", "close");
         writeResponse(res, result);

@@ -66,6 +66,8 @@ pub struct Call<'a> {
     pub http: bool,
     /// The origin of `baseURL` for this request (configured, else the request's own).
     pub base_origin: Option<String>,
+    /// Origins a `trustedOrigins` function allowed for this request.
+    pub extra_trusted_origins: Vec<String>,
 }
 
 impl Call<'_> {
@@ -87,6 +89,7 @@ impl Call<'_> {
         let mut list = Vec::with_capacity(self.ctx.options.trusted_origins.len() + 1);
         list.extend(self.base_origin.clone());
         list.extend(self.ctx.options.trusted_origins.iter().cloned());
+        list.extend(self.extra_trusted_origins.iter().cloned());
         list
     }
 }

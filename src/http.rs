@@ -53,6 +53,8 @@ pub struct Request {
     pub url: String,
     pub headers: Headers,
     pub body: Option<Vec<u8>>,
+    /// What a `trustedOrigins` function returned for this request.
+    pub extra_trusted_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

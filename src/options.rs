@@ -159,6 +159,7 @@ struct RawOptions {
     database: Option<Value>,
     auto_migrate: Option<bool>,
     secret: Option<String>,
+    secrets: Option<Vec<RawVersionedSecret>>,
     /// A URL string; the dynamic `{ allowedHosts, ... }` form is warned about and ignored.
     #[serde(rename = "baseURL")]
     base_url: Option<Value>,
@@ -170,6 +171,12 @@ struct RawOptions {
     advanced: RawAdvanced,
     max_body_size: Option<u64>,
     rate_limit: RawRateLimit,
+}
+
+#[derive(Deserialize)]
+struct RawVersionedSecret {
+    version: Value,
+    value: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -295,9 +302,17 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         }
     };
 
-    let secret = raw
-        .secret
-        .filter(|s| !s.is_empty())
+    // Versioned `secrets` (or BETTER_AUTH_SECRETS): the first is current and signs cookies;
+    // as upstream, rotation applies only to encrypted values, which this version has none of.
+    let versioned = match raw.secrets {
+        Some(list) => Some(current_versioned_secret(list.into_iter().map(|s| (s.version, s.value)).collect(), "secrets")?),
+        None => match env.get("BETTER_AUTH_SECRETS") {
+            Some(list) => Some(current_versioned_secret(parse_secrets_env(list)?, "BETTER_AUTH_SECRETS")?),
+            None => None,
+        },
+    };
+    let secret = versioned
+        .or(raw.secret.filter(|s| !s.is_empty()))
         .or_else(|| env.get("BETTER_AUTH_SECRET").map(str::to_owned))
         .or_else(|| env.get("AUTH_SECRET").map(str::to_owned));
     let secret = match secret {
@@ -361,12 +376,10 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         }
     };
 
+    // The function form is evaluated per request by the Node layer, which passes its result in.
     let mut trusted_origins = match raw.trusted_origins {
         None | Some(Value::Null) => Vec::new(),
-        Some(v) if option_keys::is_function(&v) => {
-            warnings.0.push("option `trustedOrigins` as a function is not supported by better-auth-rs yet and is ignored".into());
-            Vec::new()
-        }
+        Some(v) if option_keys::is_function(&v) => Vec::new(),
         Some(v) => serde_json::from_value::<Vec<String>>(v)
             .map_err(|_| invalid("trustedOrigins", "expected an array of origin strings"))?,
     };
@@ -452,6 +465,38 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         test_env,
         development: matches!(env.get("NODE_ENV"), Some("development" | "dev" | "test")),
     })
+}
+
+fn parse_secrets_env(list: &str) -> Result<Vec<(Value, String)>, OptionsError> {
+    list.split(',')
+        .enumerate()
+        .map(|(i, entry)| {
+            let (version, value) = entry.trim().split_once(':').ok_or_else(|| {
+                invalid("BETTER_AUTH_SECRETS", format!("entry {} is not \"<version>:<secret>\"", i + 1))
+            })?;
+            Ok((Value::String(version.trim().to_owned()), value.trim().to_owned()))
+        })
+        .collect()
+}
+
+/// Upstream's checks on versioned secrets; returns the current (first) one.
+fn current_versioned_secret(list: Vec<(Value, String)>, path: &str) -> Result<String, OptionsError> {
+    let mut seen = std::collections::HashSet::new();
+    for (version, value) in &list {
+        let number = match version {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| invalid(path, format!("version {version} must be a non-negative integer")))?;
+        if value.is_empty() {
+            return Err(invalid(path, format!("empty secret for version {number}")));
+        }
+        if !seen.insert(number) {
+            return Err(invalid(path, format!("duplicate version {number}")));
+        }
+    }
+    list.into_iter().next().map(|(_, value)| value).ok_or_else(|| invalid(path, "must contain at least one entry"))
 }
 
 fn resolve_rate_limit(raw: RawRateLimit, production: bool, warnings: &mut OptionWarnings) -> Result<RateLimitOptions, OptionsError> {
@@ -581,6 +626,17 @@ mod tests {
         let (o, _) = AuthOptions::parse(&json!({}), &env(&[("NODE_ENV", "production"), ("AUTH_SECRET", "s".repeat(40).as_str())])).unwrap();
         assert_eq!(o.secret.len(), 40);
         assert!(o.cookie_attributes.secure, "production without baseURL means secure cookies");
+    }
+
+    #[test]
+    fn versioned_secrets_sign_with_the_first() {
+        let (o, _) = AuthOptions::parse(&json!({"secret": "legacy", "secrets": [{"version": 2, "value": "b".repeat(32)}, {"version": 1, "value": "a".repeat(32)}]}), &env(&[])).unwrap();
+        assert_eq!(o.secret, "b".repeat(32));
+        let (o, _) = AuthOptions::parse(&json!({}), &env(&[("BETTER_AUTH_SECRETS", "3:third-secret-0123456789abcdef0123, 2:second")])).unwrap();
+        assert_eq!(o.secret, "third-secret-0123456789abcdef0123");
+        assert!(AuthOptions::parse(&json!({"secrets": [{"version": 1, "value": "x"}, {"version": 1, "value": "y"}]}), &env(&[])).is_err());
+        assert!(AuthOptions::parse(&json!({"secrets": []}), &env(&[])).is_err());
+        assert!(AuthOptions::parse(&json!({}), &env(&[("BETTER_AUTH_SECRETS", "nocolon")])).is_err());
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
         out: Outgoing::default(),
         http: true,
         base_origin,
+        extra_trusted_origins: req.extra_trusted_origins,
     };
     let result = match origin_check_middleware(&call) {
         Ok(()) => routes::dispatch(endpoint.id, &mut call).await,
@@ -67,6 +68,7 @@ pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
         out: Outgoing::default(),
         http: false,
         base_origin: ctx.options.base_origin.clone(),
+        extra_trusted_origins: Vec::new(),
     };
     let result = routes::dispatch(endpoint.id, &mut call).await;
     Some(respond(result, call.out))

@@ -20,6 +20,12 @@ fn type_name(v: Option<&Value>) -> &'static str {
     }
 }
 
+/// RFC 5321's limit on an address (upstream accepts any length).
+pub const MAX_EMAIL_LENGTH: usize = 254;
+/// What fits MySQL's `varchar(255)` for `user.name`.
+pub const MAX_NAME_LENGTH: usize = 255;
+pub const MAX_IMAGE_URL_LENGTH: usize = 2048;
+
 /// zod v4's `z.email()` pattern (its lookaheads written out as checks).
 pub fn is_valid_email(email: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
@@ -100,7 +106,15 @@ impl<'a> BodyReader<'a> {
         if matches!(self.get(key), Some(Value::String(_))) && !is_valid_email(&s) {
             self.issue(key, "Invalid email address");
         }
+        self.at_most(key, &s, MAX_EMAIL_LENGTH);
         s
+    }
+
+    /// Beyond upstream: a length cap (in characters), with zod's wording.
+    pub fn at_most(&mut self, key: &str, value: &str, max: usize) {
+        if value.chars().count() > max {
+            self.issue(key, format!("Too big: expected string to have <={max} characters"));
+        }
     }
 
     pub fn optional_string(&mut self, key: &str) -> Option<String> {

@@ -108,9 +108,23 @@ impl NativeAuth {
         self.auth.options().max_body_size as f64
     }
 
+    /// `trustedOrigins`: what the user's `trustedOrigins` function returned for this request.
     #[napi]
-    pub async fn handle(&self, method: String, url: String, headers: Vec<String>, body: Option<Buffer>) -> Result<NativeResponse> {
-        let request = Request { method, url, headers: Headers::from_flat(&headers), body: body.map(|b| b.to_vec()) };
+    pub async fn handle(
+        &self,
+        method: String,
+        url: String,
+        headers: Vec<String>,
+        body: Option<Buffer>,
+        trusted_origins: Option<Vec<String>>,
+    ) -> Result<NativeResponse> {
+        let request = Request {
+            method,
+            url,
+            headers: Headers::from_flat(&headers),
+            body: body.map(|b| b.to_vec()),
+            extra_trusted_origins: trusted_origins.unwrap_or_default(),
+        };
         Ok(self.auth.handle(request).await.into())
     }
 

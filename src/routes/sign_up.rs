@@ -10,7 +10,7 @@ use crate::middleware::origin_check::form_csrf;
 use crate::routes::session::{create_session, session_creation_failed, set_session_cookie};
 use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
-use crate::validate::BodyReader;
+use crate::validate::{BodyReader, MAX_IMAGE_URL_LENGTH, MAX_NAME_LENGTH};
 
 pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let mut body = BodyReader::object(&call.body);
@@ -18,6 +18,8 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let email = body.email("email");
     let password = body.nonempty_string("password");
     let image = body.optional_string("image");
+    body.at_most("name", &name, MAX_NAME_LENGTH);
+    body.at_most("image", image.as_deref().unwrap_or(""), MAX_IMAGE_URL_LENGTH);
     body.optional_string("callbackURL");
     let remember_me = body.optional_bool("rememberMe");
     body.finish()?;
