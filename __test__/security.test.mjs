@@ -179,3 +179,30 @@ describe("input limits", () => {
     assert.equal((await rawRequest(server.url, "/api/auth/ok")).status, 200);
   });
 });
+
+describe("disableCSRFCheck and disableOriginCheck", () => {
+  async function attempt(options) {
+    const server = await startServer({ options });
+    try {
+      const c = new Client(server.url, { origin: server.url });
+      await c.post("/api/auth/sign-up/email", { name: "D", email: uniqueEmail("switch"), password: "password123" });
+      const csrf = await c.post("/api/auth/sign-out", {}, { headers: { origin: "https://evil.example" } });
+      const redirect = await new Client(server.url).post("/api/auth/sign-in/email", { email: uniqueEmail(), password: "x", callbackURL: "https://evil.example" });
+      return { csrf: csrf.status, redirect: redirect.data?.code ?? redirect.status };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it("checks both by default", async () => {
+    assert.deepEqual(await attempt({}), { csrf: 403, redirect: "INVALID_CALLBACK_URL" });
+  });
+
+  it("disableCSRFCheck skips the Origin check but still validates redirects", async () => {
+    assert.deepEqual(await attempt({ advanced: { disableCSRFCheck: true } }), { csrf: 200, redirect: "INVALID_CALLBACK_URL" });
+  });
+
+  it("disableOriginCheck turns off both, as upstream", async () => {
+    assert.deepEqual(await attempt({ advanced: { disableOriginCheck: true } }), { csrf: 200, redirect: "INVALID_EMAIL_OR_PASSWORD" });
+  });
+});

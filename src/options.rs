@@ -629,6 +629,12 @@ mod tests {
     }
 
     #[test]
+    fn the_public_default_secret_is_refused_in_production() {
+        let err = AuthOptions::parse(&json!({"secret": DEFAULT_SECRET}), &env(&[("NODE_ENV", "production")])).unwrap_err();
+        assert!(err.0.contains("public default"), "{}", err.0);
+    }
+
+    #[test]
     fn versioned_secrets_sign_with_the_first() {
         let (o, _) = AuthOptions::parse(&json!({"secret": "legacy", "secrets": [{"version": 2, "value": "b".repeat(32)}, {"version": 1, "value": "a".repeat(32)}]}), &env(&[])).unwrap();
         assert_eq!(o.secret, "b".repeat(32));
