@@ -155,6 +155,13 @@ export interface Auth {
     revokeSession: Endpoint<{ token: string }, { status: boolean }>;
     revokeSessions: Endpoint<Record<string, never> | undefined, { status: boolean }>;
     revokeOtherSessions: Endpoint<Record<string, never> | undefined, { status: boolean }>;
+    updateUser: Endpoint<{ name?: string; image?: string | null }, { status: boolean }>;
+    changePassword: Endpoint<{ newPassword: string; currentPassword: string; revokeOtherSessions?: boolean }, { token: string | null; user: User }>;
+    verifyPassword: Endpoint<{ password: string }, { status: boolean }>;
+    /** Server only: a first password for a user without one. */
+    setPassword: Endpoint<{ newPassword: string }, { status: boolean }>;
+    listUserAccounts: Endpoint<never, Account[]>;
+    unlinkAccount: Endpoint<{ accountId: string }, { status: boolean }>;
   };
   options: BetterAuthOptions;
   $ERROR_CODES: Record<string, { code: string; message: string }>;

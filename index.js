@@ -52,6 +52,12 @@ const API_NAMES = [
   "revokeSession",
   "revokeSessions",
   "revokeOtherSessions",
+  "updateUser",
+  "changePassword",
+  "verifyPassword",
+  "setPassword",
+  "listUserAccounts",
+  "unlinkAccount",
 ];
 
 async function callApi(core, name, input = {}) {

@@ -194,16 +194,22 @@ describe("public surface", () => {
     const auth = makeAuth();
     assert.deepEqual(Object.keys(auth).sort(), ["$ERROR_CODES", "api", "fetch", "handler", "migrate", "options"]);
     assert.deepEqual(Object.keys(auth.api).sort(), [
+      "changePassword",
       "error",
       "getSession",
       "listSessions",
+      "listUserAccounts",
       "ok",
       "revokeOtherSessions",
       "revokeSession",
       "revokeSessions",
+      "setPassword",
       "signInEmail",
       "signOut",
       "signUpEmail",
+      "unlinkAccount",
+      "updateUser",
+      "verifyPassword",
     ]);
   });
 });

@@ -97,6 +97,26 @@ async function runScenario(url, tag) {
   await c.post("/api/auth/sign-in/email", { email, password: "password123" });
   await step("revoke-sessions", () => c.post("/api/auth/revoke-sessions", {}));
   await step("after revoke-sessions", () => c.request("/api/auth/get-session"));
+
+  const u = fresh();
+  await u.post("/api/auth/sign-in/email", { email, password: "password123" });
+  await step("update-user", () => u.post("/api/auth/update-user", { name: "Renamed", image: "https://img.test/x.png" }));
+  await step("update-user read back", () => u.request("/api/auth/get-session"));
+  await step("update-user nothing", () => u.post("/api/auth/update-user", {}));
+  await step("update-user email", () => u.post("/api/auth/update-user", { email: "other@example.com" }));
+  await step("update-user not an object", () => u.post("/api/auth/update-user", ["x"]));
+  await step("update-user signed out", () => fresh().post("/api/auth/update-user", { name: "x" }));
+  await step("verify-password", () => u.post("/api/auth/verify-password", { password: "password123" }));
+  await step("verify-password wrong", () => u.post("/api/auth/verify-password", { password: "password124" }));
+  await step("verify-password missing", () => u.post("/api/auth/verify-password", {}));
+  await step("list-accounts", () => u.request("/api/auth/list-accounts"));
+  await step("unlink last account", () => u.post("/api/auth/unlink-account", { accountId: "nope" }));
+  await step("change-password wrong current", () => u.post("/api/auth/change-password", { currentPassword: "password124", newPassword: "password456" }));
+  await step("change-password too short", () => u.post("/api/auth/change-password", { currentPassword: "password123", newPassword: "short" }));
+  await step("change-password", () => u.post("/api/auth/change-password", { currentPassword: "password123", newPassword: "password456" }));
+  await step("change-password revoking", () => u.post("/api/auth/change-password", { currentPassword: "password456", newPassword: "password789", revokeOtherSessions: true }));
+  await step("old password refused", () => fresh().post("/api/auth/sign-in/email", { email, password: "password456" }));
+  await step("new password accepted", () => fresh().post("/api/auth/sign-in/email", { email, password: "password789" }));
   return results;
 }
 

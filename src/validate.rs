@@ -45,8 +45,17 @@ pub struct BodyReader<'a> {
 static EMPTY: OnceLock<Map<String, Value>> = OnceLock::new();
 
 impl<'a> BodyReader<'a> {
-    /// The body must be an object.
+    /// The body must be an object (`z.object`).
     pub fn object(body: &'a Value) -> Self {
+        Self::shaped(body, "object")
+    }
+
+    /// The body must be an object of any keys (`z.record`: zod names it differently).
+    pub fn record(body: &'a Value) -> Self {
+        Self::shaped(body, "record")
+    }
+
+    fn shaped(body: &'a Value, expected: &str) -> Self {
         match body {
             Value::Object(map) => BodyReader { map: Some(map), location: "body", issues: Vec::new() },
             other => {
@@ -54,10 +63,15 @@ impl<'a> BodyReader<'a> {
                 BodyReader {
                     map: None,
                     location: "body",
-                    issues: vec![format!("[body] Invalid input: expected object, received {received}")],
+                    issues: vec![format!("[body] Invalid input: expected {expected}, received {received}")],
                 }
             }
         }
+    }
+
+    /// A key's raw value, when the body is an object.
+    pub fn value(&self, key: &str) -> Option<&'a Value> {
+        self.get(key)
     }
 
     /// An optional body (`z.object(...).optional()`): absent is fine, a non-object is not.

@@ -14,7 +14,7 @@ use tokio::sync::OnceCell;
 use crate::logger::Logger;
 use crate::options::{DatabaseConfig, DEFAULT_SQLITE_FILE};
 use crate::time_util::{self, Millis};
-use models::{CREDENTIAL_PROVIDER, CredentialAccount, Session, User};
+use models::{AccountSummary, CREDENTIAL_PROVIDER, CredentialAccount, Session, User};
 
 #[derive(Debug)]
 pub enum DbError {
@@ -145,20 +145,103 @@ impl Database {
     pub async fn create_user_with_credential(&self, user: &User, account: &CredentialAccount) -> Result<(), DbError> {
         let mut tx = self.pool().await?.begin().await?;
         insert_user(&mut tx, user).await?;
-        sqlx::query(
-            r#"insert into "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
-               values (?, ?, ?, ?, ?, ?, ?)"#,
-        )
-        .bind(&account.id)
-        .bind(&account.user_id)
-        .bind(CREDENTIAL_PROVIDER)
-        .bind(&account.user_id)
-        .bind(&account.password_hash)
-        .bind(time_util::to_iso(account.created_at))
-        .bind(time_util::to_iso(account.created_at))
-        .execute(&mut *tx)
-        .await?;
+        insert_credential_account(&mut tx, account).await?;
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Updates name and/or image (`Some(None)` clears the image); `None` if the user is gone.
+    pub async fn update_user(&self, user_id: &str, name: Option<&str>, image: Option<Option<&str>>, now: Millis) -> Result<Option<User>, DbError> {
+        let done = sqlx::query(
+            r#"update "user" set "name" = coalesce(?, "name"), "image" = case when ? then ? else "image" end, "updatedAt" = ? where "id" = ?"#,
+        )
+        .bind(name)
+        .bind(image.is_some())
+        .bind(image.flatten())
+        .bind(time_util::to_iso(now))
+        .bind(user_id)
+        .execute(self.pool().await?)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let row = sqlx::query(r#"select * from "user" where "id" = ?"#).bind(user_id).fetch_optional(self.pool().await?).await?;
+        row.map(|r| user_from_row(&r, "")).transpose()
+    }
+
+    /// The user's credential account: `(account id, password hash)`.
+    pub async fn find_credential_account(&self, user_id: &str) -> Result<Option<(String, Option<String>)>, DbError> {
+        Ok(sqlx::query_as(r#"select "id", "password" from "account" where "userId" = ? and "providerId" = ? and "accountId" = ? limit 1"#)
+            .bind(user_id)
+            .bind(CREDENTIAL_PROVIDER)
+            .bind(user_id)
+            .fetch_optional(self.pool().await?)
+            .await?)
+    }
+
+    pub async fn set_account_password(&self, account_id: &str, hash: &str, now: Millis) -> Result<(), DbError> {
+        sqlx::query(r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#)
+            .bind(hash)
+            .bind(time_util::to_iso(now))
+            .bind(account_id)
+            .execute(self.pool().await?)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_credential_account(&self, account: &CredentialAccount) -> Result<(), DbError> {
+        let mut tx = self.pool().await?.begin().await?;
+        insert_credential_account(&mut tx, account).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the password and, when `revoke_sessions`, deletes every session of the user,
+    /// in one transaction (upstream's change-password).
+    pub async fn change_password(&self, user_id: &str, account_id: &str, hash: &str, revoke_sessions: bool, now: Millis) -> Result<(), DbError> {
+        let mut tx = self.pool().await?.begin().await?;
+        if revoke_sessions {
+            sqlx::query(r#"delete from "session" where "userId" = ?"#).bind(user_id).execute(&mut *tx).await?;
+        }
+        sqlx::query(r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#)
+            .bind(hash)
+            .bind(time_util::to_iso(now))
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_accounts(&self, user_id: &str) -> Result<Vec<AccountSummary>, DbError> {
+        let rows = sqlx::query(r#"select "id", "accountId", "providerId", "userId", "scope", "createdAt", "updatedAt" from "account" where "userId" = ?"#)
+            .bind(user_id)
+            .fetch_all(self.pool().await?)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let scope: Option<String> = r.try_get("scope")?;
+                Ok(AccountSummary {
+                    account_id: r.try_get("accountId")?,
+                    provider_id: r.try_get("providerId")?,
+                    user_id: r.try_get("userId")?,
+                    created_at: get_date(r, "createdAt")?,
+                    updated_at: get_date(r, "updatedAt")?,
+                    id: r.try_get("id")?,
+                    scopes: scope
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn delete_account(&self, account_id: &str) -> Result<(), DbError> {
+        sqlx::query(r#"delete from "account" where "id" = ?"#).bind(account_id).execute(self.pool().await?).await?;
         Ok(())
     }
 
@@ -291,6 +374,23 @@ async fn insert_user(tx: &mut Transaction<'_, Sqlite>, user: &User) -> Result<()
     .bind(&user.image)
     .bind(time_util::to_iso(user.created_at))
     .bind(time_util::to_iso(user.updated_at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn insert_credential_account(tx: &mut Transaction<'_, Sqlite>, account: &CredentialAccount) -> Result<(), DbError> {
+    sqlx::query(
+        r#"insert into "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
+           values (?, ?, ?, ?, ?, ?, ?)"#,
+    )
+    .bind(&account.id)
+    .bind(&account.user_id)
+    .bind(CREDENTIAL_PROVIDER)
+    .bind(&account.user_id)
+    .bind(&account.password_hash)
+    .bind(time_util::to_iso(account.created_at))
+    .bind(time_util::to_iso(account.created_at))
     .execute(&mut **tx)
     .await?;
     Ok(())

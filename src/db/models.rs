@@ -35,6 +35,22 @@ pub struct Session {
     pub id: String,
 }
 
+/// An account as `GET /list-accounts` answers it (tokens and password never leave the store).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountSummary {
+    pub account_id: String,
+    pub provider_id: String,
+    pub user_id: String,
+    #[serde(with = "iso_ms")]
+    pub created_at: Millis,
+    #[serde(with = "iso_ms")]
+    pub updated_at: Millis,
+    pub id: String,
+    /// The stored comma-separated `scope`, split, trimmed, empties dropped.
+    pub scopes: Vec<String>,
+}
+
 /// The credential account created with a user (`providerId = "credential"`, `accountId = userId`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CredentialAccount {

@@ -1,10 +1,12 @@
 //! The endpoints, one module per group, and the table the router and `auth.api` share.
 
+pub mod account;
 pub mod ok;
 pub mod session;
 pub mod sign_in;
 pub mod sign_out;
 pub mod sign_up;
+pub mod user;
 
 use serde_json::Value;
 
@@ -30,13 +32,19 @@ pub enum EndpointId {
     RevokeSession,
     RevokeSessions,
     RevokeOtherSessions,
+    UpdateUser,
+    ChangePassword,
+    VerifyPassword,
+    SetPassword,
+    ListAccounts,
+    UnlinkAccount,
 }
 
 pub struct Endpoint {
     pub id: EndpointId,
     /// The `auth.api` name.
     pub api_name: &'static str,
-    /// Relative to the base path.
+    /// Relative to the base path; empty for server-only endpoints, which are never routed.
     pub path: &'static str,
     pub methods: &'static [&'static str],
     /// Also accepts `application/x-www-form-urlencoded` bodies.
@@ -60,6 +68,12 @@ pub const ENDPOINTS: &[Endpoint] = &[
         methods: &["POST"],
         accepts_form: false,
     },
+    Endpoint { id: EndpointId::UpdateUser, api_name: "updateUser", path: "/update-user", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::ChangePassword, api_name: "changePassword", path: "/change-password", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::VerifyPassword, api_name: "verifyPassword", path: "/verify-password", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::SetPassword, api_name: "setPassword", path: "", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::ListAccounts, api_name: "listUserAccounts", path: "/list-accounts", methods: &["GET"], accepts_form: false },
+    Endpoint { id: EndpointId::UnlinkAccount, api_name: "unlinkAccount", path: "/unlink-account", methods: &["POST"], accepts_form: false },
 ];
 
 pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
@@ -74,6 +88,12 @@ pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiE
         EndpointId::RevokeSession => session::revoke_session(call).await,
         EndpointId::RevokeSessions => session::revoke_sessions(call).await,
         EndpointId::RevokeOtherSessions => session::revoke_other_sessions(call).await,
+        EndpointId::UpdateUser => user::update_user(call).await,
+        EndpointId::ChangePassword => user::change_password(call).await,
+        EndpointId::VerifyPassword => user::verify_password(call).await,
+        EndpointId::SetPassword => user::set_password(call).await,
+        EndpointId::ListAccounts => account::list_accounts(call).await,
+        EndpointId::UnlinkAccount => account::unlink_account(call).await,
     }
 }
 

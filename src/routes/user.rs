@@ -1,0 +1,140 @@
+//! The signed-in user's own account: `update-user`, `change-password`, `verify-password` and
+//! the server-only `setPassword` (spec §5.14-5.19).
+
+use serde_json::{Value, json};
+
+use crate::context::Call;
+use crate::crypto::generate_id;
+use crate::db::models::CredentialAccount;
+use crate::error::{ApiError, OrInternal, codes};
+use crate::routes::session::{create_session, require_session, set_session_cookie};
+use crate::routes::{Reply, check_password_length};
+use crate::time_util::now_ms;
+use crate::validate::{BodyReader, MAX_IMAGE_URL_LENGTH, MAX_NAME_LENGTH};
+
+/// `POST /update-user`: name and image (additional fields come with `user.additionalFields`).
+pub async fn update_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let mut body = BodyReader::record(&call.body);
+    let name = body.value("name").cloned();
+    let image = body.value("image").cloned();
+    let email = body.value("email").cloned();
+    // Beyond upstream, which stores whatever it is given: name is a string, image a string or null.
+    if name.as_ref().is_some_and(|v| !v.is_string()) {
+        body.optional_string("name");
+    }
+    if image.as_ref().is_some_and(|v| !v.is_string() && !v.is_null()) {
+        body.optional_string("image");
+    }
+    body.at_most("name", name.as_ref().and_then(Value::as_str).unwrap_or(""), MAX_NAME_LENGTH);
+    body.at_most("image", image.as_ref().and_then(Value::as_str).unwrap_or(""), MAX_IMAGE_URL_LENGTH);
+    body.finish()?;
+    let (session, user) = require_session(call).await?;
+    if email.as_ref().is_some_and(is_truthy) {
+        return Err(ApiError::bad_request(codes::EMAIL_CAN_NOT_BE_UPDATED));
+    }
+    if name.is_none() && image.is_none() {
+        return Err(ApiError::message_only(400, "No fields to update"));
+    }
+    let ctx = call.ctx;
+    let new_image = image.as_ref().map(Value::as_str);
+    let updated = ctx
+        .db
+        .update_user(&user.id, name.as_ref().and_then(Value::as_str), new_image, now_ms())
+        .await
+        .or_internal(&ctx.logger, "update-user")?;
+    if updated.is_none() {
+        return Err(ApiError::new(400, codes::FAILED_TO_UPDATE_USER));
+    }
+    set_session_cookie(call, &session, None);
+    Ok(Reply::Json(json!({ "status": true })))
+}
+
+/// JavaScript truthiness of a JSON value.
+fn is_truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+/// `POST /change-password`, optionally ending every other session.
+pub async fn change_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let mut body = BodyReader::object(&call.body);
+    let new_password = body.string("newPassword");
+    let current_password = body.string("currentPassword");
+    let revoke_other_sessions = body.optional_bool("revokeOtherSessions").unwrap_or(false);
+    body.finish()?;
+    let (_, user) = require_session(call).await?;
+    let ctx = call.ctx;
+    check_password_length(ctx, &new_password, true)?;
+    check_password_length(ctx, &current_password, false)?;
+    let account = ctx.db.find_credential_account(&user.id).await.or_internal(&ctx.logger, "change-password")?;
+    let Some((account_id, Some(stored))) = account else {
+        return Err(ApiError::bad_request(codes::CREDENTIAL_ACCOUNT_NOT_FOUND));
+    };
+    let new_hash = ctx.hasher.hash(&new_password).await.or_internal(&ctx.logger, "change-password hash")?;
+    if !ctx.hasher.verify(&current_password, &stored).await.or_internal(&ctx.logger, "change-password verify")? {
+        return Err(ApiError::bad_request(codes::INVALID_PASSWORD));
+    }
+    ctx.db
+        .change_password(&user.id, &account_id, &new_hash, revoke_other_sessions, now_ms())
+        .await
+        .or_internal(&ctx.logger, "change-password update")?;
+    let mut token = Value::Null;
+    if revoke_other_sessions {
+        let session = create_session(call, &user.id, false)
+            .await
+            .map_err(|e| {
+                ctx.logger.error(&format!("change-password: {e}"));
+                ApiError::new(500, codes::FAILED_TO_GET_SESSION)
+            })?;
+        set_session_cookie(call, &session, None);
+        token = json!(session.token);
+    }
+    Ok(Reply::Json(json!({ "token": token, "user": user })))
+}
+
+/// `POST /verify-password`: is this the signed-in user's password?
+pub async fn verify_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let mut body = BodyReader::object(&call.body);
+    let password = body.string("password");
+    body.finish()?;
+    let (_, user) = require_session(call).await?;
+    let ctx = call.ctx;
+    let account = ctx.db.find_credential_account(&user.id).await.or_internal(&ctx.logger, "verify-password")?;
+    let valid = match account {
+        Some((_, Some(stored))) => ctx.hasher.verify(&password, &stored).await.or_internal(&ctx.logger, "verify-password")?,
+        _ => false,
+    };
+    if !valid {
+        return Err(ApiError::bad_request(codes::INVALID_PASSWORD));
+    }
+    Ok(Reply::Json(json!({ "status": true })))
+}
+
+/// `auth.api.setPassword` (server only): a first password for a user who has none.
+pub async fn set_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let mut body = BodyReader::object(&call.body);
+    let new_password = body.string("newPassword");
+    body.finish()?;
+    let (_, user) = require_session(call).await?;
+    let ctx = call.ctx;
+    check_password_length(ctx, &new_password, true)?;
+    let account = ctx.db.find_credential_account(&user.id).await.or_internal(&ctx.logger, "set-password")?;
+    let hash = ctx.hasher.hash(&new_password).await.or_internal(&ctx.logger, "set-password hash")?;
+    let now = now_ms();
+    match account {
+        None => {
+            let account = CredentialAccount { id: generate_id(), user_id: user.id.clone(), password_hash: hash, created_at: now };
+            ctx.db.create_credential_account(&account).await.or_internal(&ctx.logger, "set-password create")?;
+        }
+        Some((account_id, None)) => {
+            ctx.db.set_account_password(&account_id, &hash, now).await.or_internal(&ctx.logger, "set-password update")?;
+        }
+        Some((_, Some(_))) => return Err(ApiError::bad_request(codes::PASSWORD_ALREADY_SET)),
+    }
+    Ok(Reply::Json(json!({ "status": true })))
+}
