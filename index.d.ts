@@ -40,6 +40,12 @@ export interface BetterAuthOptions {
     maxPasswordLength?: number;
     /** Default true; false signs up without a session. */
     autoSignIn?: boolean;
+    /** Mails the reset link; enables password reset. */
+    sendResetPassword?: (data: { user: User; url: string; token: string }, request?: Request) => Promise<void> | void;
+    /** Seconds; default 3600. */
+    resetPasswordTokenExpiresIn?: number;
+    onPasswordReset?: (data: { user: User }, request?: Request) => Promise<void> | void;
+    revokeSessionsOnPasswordReset?: boolean;
     [unsupported: string]: unknown;
   };
   session?: {
@@ -105,6 +111,8 @@ export interface Account {
 export interface ApiInput<Body = unknown, Query = Record<string, unknown>> {
   body?: Body;
   query?: Query;
+  /** Path parameters, e.g. `{ token }` for `/reset-password/:token`. */
+  params?: Record<string, string>;
   headers?: Headers | Record<string, string | string[] | undefined>;
   request?: Request;
   method?: string;
@@ -162,6 +170,9 @@ export interface Auth {
     setPassword: Endpoint<{ newPassword: string }, { status: boolean }>;
     listUserAccounts: Endpoint<never, Account[]>;
     unlinkAccount: Endpoint<{ accountId: string }, { status: boolean }>;
+    requestPasswordReset: Endpoint<{ email: string; redirectTo?: string }, { status: boolean; message: string }>;
+    requestPasswordResetCallback: Endpoint<never, never, { callbackURL: string }>;
+    resetPassword: Endpoint<{ newPassword: string; token?: string }, { status: boolean }, { token?: string }>;
   };
   options: BetterAuthOptions;
   $ERROR_CODES: Record<string, { code: string; message: string }>;

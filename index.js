@@ -58,13 +58,16 @@ const API_NAMES = [
   "setPassword",
   "listUserAccounts",
   "unlinkAccount",
+  "requestPasswordReset",
+  "requestPasswordResetCallback",
+  "resetPassword",
 ];
 
 async function callApi(core, name, input = {}) {
-  const { body, query, method, headers, request, asResponse, returnHeaders, returnStatus } = input ?? {};
+  const { body, query, params, method, headers, request, asResponse, returnHeaders, returnStatus } = input ?? {};
   const headerSource = headers ?? request?.headers;
   const flat = headerSource ? flattenHeaders(headerSource) : null;
-  const result = await core.api(name, JSON.stringify({ body, query, method }), flat);
+  const result = await core.api(name, JSON.stringify({ body, query, params, method }), flat);
   if (!result) throw new Error(`better-auth-rs: auth.api.${name} is not available`);
   if (asResponse === true || (request && asResponse !== false)) return toWebResponse(result);
   const text = result.body.toString("utf8");
@@ -88,7 +91,15 @@ async function callApi(core, name, input = {}) {
 export function betterAuth(options = {}) {
   const logSink = createLogSink(options?.logger);
   const fromRust = ([level, message]) => logSink.log(level, message);
-  const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, fromRust);
+  // Function options called from Rust: `{ path, args }`, awaited; a throw rejects back to Rust.
+  const invokeOption = async (payload) => {
+    const { path, args } = JSON.parse(payload);
+    const fn = path.split(".").reduce((object, key) => object?.[key], options);
+    if (typeof fn !== "function") throw new Error(`better-auth-rs: option ${path} is not a function`);
+    await fn(...args.map((arg) => reviveDates(arg)));
+    return null;
+  };
+  const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, fromRust, invokeOption);
   if (logSink.level !== null && logSink.level !== "error") for (const warning of core.warnings) logSink.log("warn", warning);
 
   const originsFor = dynamicTrustedOrigins(options);

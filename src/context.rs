@@ -1,6 +1,10 @@
 //! Everything an endpoint needs, built once by `betterAuth()`; and the per-call state.
 
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
+
+use crate::callbacks::Callbacks;
 
 use crate::cookies::{CookieConfig, RequestCookies, ResponseCookies};
 use crate::db::Database;
@@ -17,10 +21,11 @@ pub struct AuthContext {
     pub cookies: CookieConfig,
     pub logger: Logger,
     pub rate_limiter: RateLimiter,
+    pub callbacks: Arc<dyn Callbacks>,
 }
 
 impl AuthContext {
-    pub fn new(options: AuthOptions, logger: Logger) -> Self {
+    pub fn new(options: AuthOptions, logger: Logger, callbacks: Arc<dyn Callbacks>) -> Self {
         let with_rate_limit = options.rate_limit.storage == crate::options::RateLimitStorage::Database;
         let db = Database::new(options.database.clone(), options.auto_migrate, with_rate_limit, logger.clone());
         AuthContext {
@@ -29,12 +34,18 @@ impl AuthContext {
             hasher: PasswordHasher::default(),
             logger,
             rate_limiter: RateLimiter::default(),
+            callbacks,
             options,
         }
     }
 
     pub fn secret(&self) -> &str {
         &self.options.secret
+    }
+
+    /// Whether the options have a function at `path` (e.g. `emailAndPassword.sendResetPassword`).
+    pub fn has_function(&self, path: &str) -> bool {
+        self.options.functions.contains(path)
     }
 }
 
@@ -58,6 +69,8 @@ pub struct Call<'a> {
     pub method: String,
     pub body: Value,
     pub query: Map<String, Value>,
+    /// Path parameters (`:token`).
+    pub params: Vec<(String, String)>,
     /// `None` for an `auth.api` call made without `headers`.
     pub headers: Option<Headers>,
     pub cookies: RequestCookies,
@@ -82,6 +95,19 @@ impl Call<'_> {
     /// The resolved `baseURL`, base path included.
     pub fn base_url(&self) -> String {
         format!("{}{}", self.base_origin.as_deref().unwrap_or(""), self.ctx.options.base_path)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Calls a function option, logging a failure; `Err` carries the callback's message.
+    pub async fn call_back(&self, path: &str, args: Vec<Value>) -> Result<(), String> {
+        let result = self.ctx.callbacks.call(path, args).await;
+        if let Err(e) = &result {
+            self.ctx.logger.error(&format!("`{path}` failed: {e}"));
+        }
+        result
     }
 
     /// The base origin plus `trustedOrigins`, for this request.

@@ -1,6 +1,7 @@
 //! better-auth-rs: Better Auth's server in Rust. This crate is the core, which knows nothing of
 //! Node; `src/node` (feature `node`) is the thin napi binding over it.
 
+pub mod callbacks;
 pub mod client_ip;
 pub mod context;
 pub mod cookies;
@@ -39,8 +40,18 @@ impl Auth {
     /// Checks the options and prepares the context; the database is opened on first use.
     /// Returns one warning per unsupported option, for the caller to log before anything else.
     pub fn new(raw_options: &serde_json::Value, env: &Env, logger: Logger) -> Result<(Auth, Vec<String>), OptionsError> {
+        Self::with_callbacks(raw_options, env, logger, Arc::new(callbacks::NoCallbacks))
+    }
+
+    /// As [`Auth::new`], with a way to call the function-valued options.
+    pub fn with_callbacks(
+        raw_options: &serde_json::Value,
+        env: &Env,
+        logger: Logger,
+        callbacks: Arc<dyn callbacks::Callbacks>,
+    ) -> Result<(Auth, Vec<String>), OptionsError> {
         let (options, warnings) = AuthOptions::parse(raw_options, env)?;
-        Ok((Auth { ctx: Arc::new(AuthContext::new(options, logger)) }, warnings.0))
+        Ok((Auth { ctx: Arc::new(AuthContext::new(options, logger, callbacks)) }, warnings.0))
     }
 
     pub fn options(&self) -> &AuthOptions {

@@ -65,6 +65,25 @@ pub fn describe(value: &Value) -> String {
     }
 }
 
+/// Every dotted path in the options whose value is a function marker.
+pub fn function_paths(options: &Value) -> std::collections::HashSet<String> {
+    fn walk(value: &Value, path: &str, out: &mut std::collections::HashSet<String>) {
+        if is_function(value) {
+            out.insert(path.to_owned());
+        } else if let Value::Object(map) = value {
+            if is_marker(value) {
+                return;
+            }
+            for (k, v) in map {
+                walk(v, &if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, out);
+            }
+        }
+    }
+    let mut out = std::collections::HashSet::new();
+    walk(options, "", &mut out);
+    out
+}
+
 #[derive(Debug, Default)]
 pub struct KeyCheck {
     /// The first key upstream does not know, as a dotted path.

@@ -74,6 +74,13 @@ pub struct EmailAndPasswordOptions {
 }
 
 #[derive(Debug, Clone)]
+pub struct ResetPasswordOptions {
+    /// Seconds a reset token lives (default 3600).
+    pub token_expires_in: i64,
+    pub revoke_sessions_on_reset: bool,
+}
+
+#[derive(Debug, Clone)]
 pub struct SessionOptions {
     pub expires_in: i64,
     pub update_age: i64,
@@ -130,6 +137,9 @@ pub struct AuthOptions {
     pub max_body_size: u64,
     pub rate_limit: RateLimitOptions,
     pub ip: IpOptions,
+    /// Dotted paths of the options that are JavaScript functions.
+    pub functions: std::collections::HashSet<String>,
+    pub email_reset: ResetPasswordOptions,
     pub production: bool,
     pub test_env: bool,
     /// `NODE_ENV` is development/dev/test: the client IP falls back to 127.0.0.1.
@@ -201,6 +211,8 @@ struct RawIpAddress {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct RawEmailAndPassword {
+    reset_password_token_expires_in: Option<i64>,
+    revoke_sessions_on_password_reset: Option<bool>,
     enabled: Option<bool>,
     disable_sign_up: Option<bool>,
     min_password_length: Option<usize>,
@@ -267,7 +279,8 @@ impl AuthOptions {
         }
         let typed: RawOptions = serde_path_to_error::deserialize(raw.clone())
             .map_err(|e| invalid(&e.path().to_string(), e.inner()))?;
-        let options = resolve(typed, env, &mut warnings)?;
+        let mut options = resolve(typed, env, &mut warnings)?;
+        options.functions = option_keys::function_paths(raw);
         Ok((options, warnings))
     }
 }
@@ -388,6 +401,10 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
     }
 
     let ep = raw.email_and_password;
+    let email_reset = ResetPasswordOptions {
+        token_expires_in: positive_seconds("emailAndPassword.resetPasswordTokenExpiresIn", ep.reset_password_token_expires_in, 3600)?,
+        revoke_sessions_on_reset: ep.revoke_sessions_on_password_reset.unwrap_or(false),
+    };
     let email_and_password = EmailAndPasswordOptions {
         enabled: ep.enabled.unwrap_or(false),
         disable_sign_up: ep.disable_sign_up.unwrap_or(false),
@@ -461,6 +478,8 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         max_body_size: raw.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
         rate_limit,
         ip,
+        functions: Default::default(),
+        email_reset,
         production,
         test_env,
         development: matches!(env.get("NODE_ENV"), Some("development" | "dev" | "test")),

@@ -19,7 +19,7 @@ pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
     if let Some(refused) = ctx.rate_limiter.check(ctx, &req.headers, url.path()).await {
         return refused;
     }
-    let Some(endpoint) = route(&ctx.options.base_path, url.path(), &req.method) else {
+    let Some((endpoint, params)) = route(&ctx.options.base_path, url.path(), &req.method) else {
         return Response::empty(404);
     };
     let base_origin = ctx.options.base_origin.clone().or_else(|| Some(url.origin().ascii_serialization()));
@@ -32,6 +32,7 @@ pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
         method: req.method.clone(),
         body,
         query: parse_query(url.query()),
+        params,
         cookies: RequestCookies::parse(req.headers.get("cookie").as_deref()),
         headers: Some(req.headers),
         out: Outgoing::default(),
@@ -53,6 +54,8 @@ pub struct ApiInput {
     pub query: Map<String, Value>,
     pub headers: Option<Headers>,
     pub method: Option<String>,
+    /// Path parameters, e.g. `{ token }` for `/reset-password/:token`.
+    pub params: Map<String, Value>,
 }
 
 pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
@@ -63,6 +66,7 @@ pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
         method: input.method.unwrap_or_else(|| endpoint.methods[0].to_owned()).to_ascii_uppercase(),
         body: input.body,
         query: input.query,
+        params: input.params.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_owned()))).collect(),
         cookies: RequestCookies::parse(cookie_header.as_deref()),
         headers: input.headers,
         out: Outgoing::default(),
@@ -74,13 +78,32 @@ pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
     Some(respond(result, call.out))
 }
 
-/// The endpoint for a path, or `None` (a 404 with an empty body, as upstream).
-fn route(base_path: &str, path: &str, method: &str) -> Option<&'static Endpoint> {
+/// The endpoint for a path and its `:param` values, or `None` (a 404 with an empty body, as
+/// upstream).
+fn route(base_path: &str, path: &str, method: &str) -> Option<(&'static Endpoint, Vec<(String, String)>)> {
     let rest = if base_path.is_empty() { path } else { path.strip_prefix(base_path)? };
     if !rest.starts_with('/') || rest.len() < 2 || rest.contains("//") {
         return None;
     }
-    ENDPOINTS.iter().find(|e| e.path == rest && e.methods.contains(&method))
+    ENDPOINTS.iter().filter(|e| !e.path.is_empty() && e.methods.contains(&method)).find_map(|e| {
+        let pattern: Vec<&str> = e.path.split('/').collect();
+        let actual: Vec<&str> = rest.split('/').collect();
+        if pattern.len() != actual.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (p, a) in pattern.iter().zip(&actual) {
+            match p.strip_prefix(':') {
+                Some(name) if !a.is_empty() => {
+                    let value = percent_encoding::percent_decode_str(a).decode_utf8_lossy().into_owned();
+                    params.push((name.to_owned(), value));
+                }
+                None if p == a => {}
+                _ => return None,
+            }
+        }
+        Some((e, params))
+    })
 }
 
 fn parse_query(query: Option<&str>) -> Map<String, Value> {
@@ -169,14 +192,18 @@ mod tests {
 
     #[test]
     fn routing_follows_upstreams_rules() {
-        assert_eq!(route("/api/auth", "/api/auth/ok", "GET").map(|e| e.path), Some("/ok"));
+        let path = |p: &str, m: &str| route("/api/auth", p, m).map(|(e, _)| e.path);
+        assert_eq!(path("/api/auth/ok", "GET"), Some("/ok"));
+        let (e, params) = route("/api/auth", "/api/auth/reset-password/abc%20d", "GET").unwrap();
+        assert_eq!((e.path, params), ("/reset-password/:token", vec![("token".to_string(), "abc d".to_string())]));
+        assert!(route("/api/auth", "/api/auth/reset-password/", "GET").is_none());
         assert!(route("/api/auth", "/api/auth/ok/", "GET").is_none());
         assert!(route("/api/auth", "/api/auth//ok", "GET").is_none());
         assert!(route("/api/auth", "/api/authok", "GET").is_none());
         assert!(route("/api/auth", "/api/auth/", "GET").is_none());
         assert!(route("/api/auth", "/api/auth/sign-in/email", "GET").is_none());
         assert!(route("/api/auth", "/api/auth/OK", "GET").is_none());
-        assert_eq!(route("", "/ok", "GET").map(|e| e.path), Some("/ok"));
+        assert_eq!(route("", "/ok", "GET").map(|(e, _)| e.path), Some("/ok"));
     }
 
     #[test]

@@ -245,6 +245,89 @@ impl Database {
         Ok(())
     }
 
+    pub async fn find_user_by_id(&self, id: &str) -> Result<Option<User>, DbError> {
+        let row = sqlx::query(r#"select * from "user" where "id" = ? limit 1"#).bind(id).fetch_optional(self.pool().await?).await?;
+        row.map(|r| user_from_row(&r, "")).transpose()
+    }
+
+    // ---- verification values (reset tokens, ...) ----
+
+    pub async fn create_verification(&self, identifier: &str, value: &str, expires_at: Millis) -> Result<(), DbError> {
+        let now = time_util::to_iso(time_util::now_ms());
+        sqlx::query(
+            r#"insert into "verification" ("id", "identifier", "value", "expiresAt", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?)"#,
+        )
+        .bind(crate::crypto::generate_id())
+        .bind(identifier)
+        .bind(value)
+        .bind(time_util::to_iso(expires_at))
+        .bind(&now)
+        .bind(&now)
+        .execute(self.pool().await?)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest `(value, expiresAt)` for an identifier. Like upstream, each lookup also
+    /// deletes expired rows.
+    pub async fn find_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
+        let pool = self.pool().await?;
+        sqlx::query(r#"delete from "verification" where "expiresAt" < ?"#)
+            .bind(time_util::to_iso(time_util::now_ms()))
+            .execute(pool)
+            .await?;
+        let row = sqlx::query(r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#)
+            .bind(identifier)
+            .fetch_optional(pool)
+            .await?;
+        row.map(|r| Ok((r.try_get("value")?, get_date(&r, "expiresAt")?))).transpose()
+    }
+
+    /// Resets a password with a single-use token, atomically: the token is consumed (only
+    /// the first caller wins, and only if unexpired), the credential password is set (the
+    /// account created if missing), and with `revoke_sessions` every session is deleted.
+    /// `Ok(false)`: the token was missing, expired or already used.
+    pub async fn reset_password_with_token(
+        &self,
+        identifier: &str,
+        user_id: &str,
+        hash: &str,
+        revoke_sessions: bool,
+        now: Millis,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.pool().await?.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query(r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#)
+            .bind(identifier)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let valid = match &row {
+            Some(r) => get_date(r, "expiresAt")? >= now && r.try_get::<String, _>("value")? == user_id,
+            None => false,
+        };
+        sqlx::query(r#"delete from "verification" where "identifier" = ?"#).bind(identifier).execute(&mut *tx).await?;
+        if !valid {
+            tx.commit().await?;
+            return Ok(false);
+        }
+        let updated = sqlx::query(r#"update "account" set "password" = ?, "updatedAt" = ? where "userId" = ? and "providerId" = ? and "accountId" = ?"#)
+            .bind(hash)
+            .bind(time_util::to_iso(now))
+            .bind(user_id)
+            .bind(CREDENTIAL_PROVIDER)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if updated.rows_affected() == 0 {
+            let account = CredentialAccount { id: crate::crypto::generate_id(), user_id: user_id.to_owned(), password_hash: hash.to_owned(), created_at: now };
+            insert_credential_account(&mut tx, &account).await?;
+        }
+        if revoke_sessions {
+            sqlx::query(r#"delete from "session" where "userId" = ?"#).bind(user_id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     // ---- sessions ----
 
     pub async fn create_session(&self, session: &Session) -> Result<(), DbError> {

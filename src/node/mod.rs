@@ -10,11 +10,30 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
+use crate::callbacks::{CallbackFuture, Callbacks};
 use crate::http::{Headers, Request};
 use crate::logger::{Level, Logger};
 use crate::options::Env;
 use crate::router::ApiInput;
 use crate::Auth;
+
+/// `(payload: string) => Promise<null>`: calls the option function named in the payload
+/// (`{ path, args }` as JSON) and settles when it does.
+type CallbackFn = ThreadsafeFunction<String, Promise<Value>, String, Status, false, true>;
+
+struct NodeCallbacks(Arc<CallbackFn>);
+
+impl Callbacks for NodeCallbacks {
+    fn call(&self, path: &str, args: Vec<Value>) -> CallbackFuture {
+        let tsfn = self.0.clone();
+        let payload = serde_json::json!({ "path": path, "args": args }).to_string();
+        Box::pin(async move {
+            // Both a synchronous throw and a rejection arrive here as errors.
+            let promise = tsfn.call_async_catch(payload).await.map_err(|e| e.reason.clone())?;
+            promise.await.map(|_| ()).map_err(|e| e.reason.clone())
+        })
+    }
+}
 
 /// Called with one argument, `[level, message]`; unref'd so that logging never keeps Node alive.
 type LogFn = ThreadsafeFunction<Vec<String>, Unknown<'static>, Vec<String>, Status, false, true>;
@@ -69,7 +88,13 @@ impl NativeAuth {
     /// `options` is the user's object as JSON (functions as markers), `env` the variables it
     /// may fall back to, `logLevel` the minimum level (`null` when disabled), `log` the sink.
     #[napi(constructor, catch_unwind)]
-    pub fn new(options: String, env: HashMap<String, String>, log_level: Option<String>, log: LogFn) -> Result<Self> {
+    pub fn new(
+        options: String,
+        env: HashMap<String, String>,
+        log_level: Option<String>,
+        log: LogFn,
+        callback: CallbackFn,
+    ) -> Result<Self> {
         let raw: Value = serde_json::from_str(&options)
             .map_err(|e| Error::new(Status::InvalidArg, format!("better-auth-rs: options are not serializable: {e}")))?;
         let log = Arc::new(log);
@@ -79,7 +104,9 @@ impl NativeAuth {
                 log.call(vec![level.as_str().to_owned(), message.to_owned()], ThreadsafeFunctionCallMode::NonBlocking);
             }),
         );
-        let (auth, warnings) = Auth::new(&raw, &Env(env), logger).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        let callbacks = Arc::new(NodeCallbacks(Arc::new(callback)));
+        let (auth, warnings) =
+            Auth::with_callbacks(&raw, &Env(env), logger, callbacks).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
         Ok(NativeAuth { auth, warnings })
     }
 
@@ -144,6 +171,10 @@ impl NativeAuth {
             query,
             headers: headers.map(|h| Headers::from_flat(&h)),
             method: input.remove("method").and_then(|m| m.as_str().map(str::to_owned)),
+            params: match input.remove("params") {
+                Some(Value::Object(p)) => p,
+                _ => Map::new(),
+            },
         };
         Ok(self.auth.call_api(api_input).await.map(Into::into))
     }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod ok;
+pub mod password;
 pub mod session;
 pub mod sign_in;
 pub mod sign_out;
@@ -38,6 +39,9 @@ pub enum EndpointId {
     SetPassword,
     ListAccounts,
     UnlinkAccount,
+    RequestPasswordReset,
+    ResetPasswordCallback,
+    ResetPassword,
 }
 
 pub struct Endpoint {
@@ -74,6 +78,21 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { id: EndpointId::SetPassword, api_name: "setPassword", path: "", methods: &["POST"], accepts_form: false },
     Endpoint { id: EndpointId::ListAccounts, api_name: "listUserAccounts", path: "/list-accounts", methods: &["GET"], accepts_form: false },
     Endpoint { id: EndpointId::UnlinkAccount, api_name: "unlinkAccount", path: "/unlink-account", methods: &["POST"], accepts_form: false },
+    Endpoint {
+        id: EndpointId::RequestPasswordReset,
+        api_name: "requestPasswordReset",
+        path: "/request-password-reset",
+        methods: &["POST"],
+        accepts_form: false,
+    },
+    Endpoint {
+        id: EndpointId::ResetPasswordCallback,
+        api_name: "requestPasswordResetCallback",
+        path: "/reset-password/:token",
+        methods: &["GET"],
+        accepts_form: false,
+    },
+    Endpoint { id: EndpointId::ResetPassword, api_name: "resetPassword", path: "/reset-password", methods: &["POST"], accepts_form: false },
 ];
 
 pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
@@ -94,6 +113,9 @@ pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiE
         EndpointId::SetPassword => user::set_password(call).await,
         EndpointId::ListAccounts => account::list_accounts(call).await,
         EndpointId::UnlinkAccount => account::unlink_account(call).await,
+        EndpointId::RequestPasswordReset => password::request_password_reset(call).await,
+        EndpointId::ResetPasswordCallback => password::reset_password_callback(call).await,
+        EndpointId::ResetPassword => password::reset_password(call).await,
     }
 }
 

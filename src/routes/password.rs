@@ -1,0 +1,130 @@
+//! Password reset (spec §5.21): `POST /request-password-reset`, `GET /reset-password/:token`
+//! and `POST /reset-password`, with single-use tokens and the same answer for unknown emails.
+
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::context::Call;
+use crate::crypto::random_string;
+use crate::error::{ApiError, OrInternal, codes};
+use crate::middleware::trusted_origins::is_trusted;
+use crate::routes::{Reply, check_password_length};
+use crate::time_util::now_ms;
+use crate::validate::BodyReader;
+
+const SEND_RESET_PASSWORD: &str = "emailAndPassword.sendResetPassword";
+const ON_PASSWORD_RESET: &str = "emailAndPassword.onPasswordReset";
+const GENERIC_ANSWER: &str = "If this email exists in our system, check your email for the reset link";
+
+fn reset_identifier(token: &str) -> String {
+    format!("reset-password:{token}")
+}
+
+pub async fn request_password_reset(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let mut body = BodyReader::object(&call.body);
+    let email = body.email("email");
+    let redirect_to = body.optional_string("redirectTo");
+    body.finish()?;
+    let ctx = call.ctx;
+    if !ctx.has_function(SEND_RESET_PASSWORD) {
+        ctx.logger.error("Reset password isn't enabled. Pass an emailAndPassword.sendResetPassword function in your auth config.");
+        return Err(ApiError::with_message(400, crate::error::ErrorCode { code: "RESET_PASSWORD_DISABLED", message: "" }, "Reset password isn't enabled"));
+    }
+    let generic = || Reply::Json(json!({ "status": true, "message": GENERIC_ANSWER }));
+    let Some(user) = ctx.db.find_user_by_email(&email.to_lowercase()).await.or_internal(&ctx.logger, "request-password-reset")? else {
+        // The same work as for a real user, so the answer and its timing reveal nothing.
+        let _ = random_string(24);
+        let _ = ctx.db.find_verification("dummy-verification-token").await;
+        ctx.logger.warn("Reset Password: User not found");
+        return Ok(generic());
+    };
+    let token = random_string(24);
+    let expires_at = now_ms() + ctx.options.email_reset.token_expires_in * 1000;
+    ctx.db
+        .create_verification(&reset_identifier(&token), &user.id, expires_at)
+        .await
+        .or_internal(&ctx.logger, "request-password-reset")?;
+    let callback = redirect_to.as_deref().map(encode_uri_component).unwrap_or_default();
+    let url = format!("{}/reset-password/{token}?callbackURL={callback}", call.base_url());
+    call.call_back(SEND_RESET_PASSWORD, vec![json!({ "user": user, "url": url, "token": token })])
+        .await
+        .map_err(|_| ApiError::internal())?;
+    Ok(generic())
+}
+
+/// JavaScript's `encodeURIComponent`.
+fn encode_uri_component(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
+    percent_encoding::utf8_percent_encode(s, SET).to_string()
+}
+
+/// `callbackURL` resolved against the base URL, with `key=value` set in its query.
+fn with_query(base_url: &str, target: &str, key: &str, value: &str) -> String {
+    let Ok(mut url) = Url::parse(base_url).and_then(|base| base.join(target)) else { return target.to_owned() };
+    let kept: Vec<(String, String)> = url.query_pairs().filter(|(k, _)| k != key).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    url.query_pairs_mut().clear().extend_pairs(kept).append_pair(key, value);
+    url.to_string()
+}
+
+/// `GET /reset-password/:token?callbackURL=...`: the link in the mail; redirects only.
+pub async fn reset_password_callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let callback_url = match call.query.get("callbackURL") {
+        Some(Value::String(s)) => s.clone(),
+        other => {
+            let received = if other.is_none() { "undefined" } else { "array" };
+            return Err(ApiError::validation(format!("[query.callbackURL] Invalid input: expected string, received {received}")));
+        }
+    };
+    let ctx = call.ctx;
+    if call.http && !ctx.options.disable_origin_check && !callback_url.is_empty() && !is_trusted(&callback_url, &call.trusted_origins(), true) {
+        ctx.logger.error(&format!("Invalid callbackURL: {callback_url}"));
+        return Err(ApiError::new(403, codes::INVALID_CALLBACK_URL));
+    }
+    let base_url = call.base_url();
+    let token = call.param("token").unwrap_or("").to_owned();
+    if token.is_empty() || callback_url.is_empty() {
+        return Err(ApiError::redirect(format!("{base_url}/error?error=INVALID_TOKEN")));
+    }
+    let found = ctx.db.find_verification(&reset_identifier(&token)).await.or_internal(&ctx.logger, "reset-password callback")?;
+    match found {
+        Some((_, expires_at)) if expires_at >= now_ms() => Err(ApiError::redirect(with_query(&base_url, &callback_url, "token", &token))),
+        _ => Err(ApiError::redirect(with_query(&base_url, &callback_url, "error", "INVALID_TOKEN"))),
+    }
+}
+
+/// `POST /reset-password`: sets the new password with a token, once.
+pub async fn reset_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let mut body = BodyReader::object(&call.body);
+    let new_password = body.string("newPassword");
+    let body_token = body.optional_string("token");
+    body.finish()?;
+    let ctx = call.ctx;
+    let token = body_token
+        .filter(|t| !t.is_empty())
+        .or_else(|| call.query.get("token").and_then(Value::as_str).map(str::to_owned))
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::bad_request(codes::INVALID_TOKEN))?;
+    check_password_length(ctx, &new_password, true)?;
+    let identifier = reset_identifier(&token);
+    let now = now_ms();
+    let Some((user_id, expires_at)) = ctx.db.find_verification(&identifier).await.or_internal(&ctx.logger, "reset-password")? else {
+        return Err(ApiError::bad_request(codes::INVALID_TOKEN));
+    };
+    if expires_at < now {
+        return Err(ApiError::bad_request(codes::INVALID_TOKEN));
+    }
+    let Some(user) = ctx.db.find_user_by_id(&user_id).await.or_internal(&ctx.logger, "reset-password")? else {
+        return Err(ApiError::bad_request(codes::USER_NOT_FOUND));
+    };
+    let hash = ctx.hasher.hash(&new_password).await.or_internal(&ctx.logger, "reset-password hash")?;
+    let revoke = ctx.options.email_reset.revoke_sessions_on_reset;
+    // The token is consumed in the same transaction: of two concurrent resets only one wins.
+    if !ctx.db.reset_password_with_token(&identifier, &user.id, &hash, revoke, now).await.or_internal(&ctx.logger, "reset-password")? {
+        return Err(ApiError::bad_request(codes::INVALID_TOKEN));
+    }
+    if ctx.has_function(ON_PASSWORD_RESET) {
+        call.call_back(ON_PASSWORD_RESET, vec![json!({ "user": user })]).await.map_err(|_| ApiError::internal())?;
+    }
+    Ok(Reply::Json(json!({ "status": true })))
+}
