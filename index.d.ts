@@ -46,6 +46,20 @@ export interface BetterAuthOptions {
     resetPasswordTokenExpiresIn?: number;
     onPasswordReset?: (data: { user: User }, request?: Request) => Promise<void> | void;
     revokeSessionsOnPasswordReset?: boolean;
+    /** Unverified users cannot sign in; sign-up answers duplicates like successes. */
+    requireEmailVerification?: boolean;
+    [unsupported: string]: unknown;
+  };
+  emailVerification?: {
+    sendVerificationEmail?: (data: { user: User; url: string; token: string }, request?: Request) => Promise<void> | void;
+    /** Default: `emailAndPassword.requireEmailVerification`. */
+    sendOnSignUp?: boolean;
+    sendOnSignIn?: boolean;
+    autoSignInAfterVerification?: boolean;
+    /** Seconds; default 3600. */
+    expiresIn?: number;
+    beforeEmailVerification?: (user: User, request?: Request) => Promise<void> | void;
+    afterEmailVerification?: (user: User, request?: Request) => Promise<void> | void;
     [unsupported: string]: unknown;
   };
   session?: {
@@ -173,6 +187,8 @@ export interface Auth {
     requestPasswordReset: Endpoint<{ email: string; redirectTo?: string }, { status: boolean; message: string }>;
     requestPasswordResetCallback: Endpoint<never, never, { callbackURL: string }>;
     resetPassword: Endpoint<{ newPassword: string; token?: string }, { status: boolean }, { token?: string }>;
+    sendVerificationEmail: Endpoint<{ email: string; callbackURL?: string }, { status: boolean }>;
+    verifyEmail: Endpoint<never, { status: boolean; user: User | null }, { token: string; callbackURL?: string }>;
   };
   options: BetterAuthOptions;
   $ERROR_CODES: Record<string, { code: string; message: string }>;

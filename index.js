@@ -61,6 +61,8 @@ const API_NAMES = [
   "requestPasswordReset",
   "requestPasswordResetCallback",
   "resetPassword",
+  "sendVerificationEmail",
+  "verifyEmail",
 ];
 
 async function callApi(core, name, input = {}) {

@@ -206,12 +206,14 @@ describe("public surface", () => {
       "revokeOtherSessions",
       "revokeSession",
       "revokeSessions",
+      "sendVerificationEmail",
       "setPassword",
       "signInEmail",
       "signOut",
       "signUpEmail",
       "unlinkAccount",
       "updateUser",
+      "verifyEmail",
       "verifyPassword",
     ]);
   });

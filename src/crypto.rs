@@ -1,7 +1,7 @@
 //! Random tokens, HMAC signing and constant-time comparison.
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use hmac::{Hmac, KeyInit, Mac};
 use rand::distr::{Alphanumeric, SampleString};
 use sha2::Sha256;
@@ -19,9 +19,7 @@ pub fn generate_id() -> String {
 }
 
 fn hmac_sha256(secret: &str, value: &str) -> [u8; 32] {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
-    mac.update(value.as_bytes());
-    mac.finalize().into_bytes().into()
+    hmac_sha256_bytes(secret, value.as_bytes())
 }
 
 /// better-call's cookie signature: HMAC-SHA256, standard base64 with padding (44 chars).
@@ -33,6 +31,62 @@ pub fn sign(secret: &str, value: &str) -> String {
 pub fn verify_signature(secret: &str, value: &str, signature: &str) -> bool {
     let Ok(given) = STANDARD.decode(signature) else { return false };
     constant_time_eq(&given, &hmac_sha256(secret, value))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum JwtError {
+    Expired,
+    Invalid,
+}
+
+/// An HS256 JWT as upstream's `signJWT` (jose) makes it: header `{"alg":"HS256"}`, the
+/// claims plus `iat` and `exp`, keyed by the secret's UTF-8 bytes.
+pub fn sign_jwt(secret: &str, mut claims: serde_json::Map<String, serde_json::Value>, now_s: i64, expires_in: i64) -> String {
+    claims.insert("iat".into(), now_s.into());
+    claims.insert("exp".into(), (now_s + expires_in).into());
+    let encode = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+    let signing_input = format!("{}.{}", encode(br#"{"alg":"HS256"}"#), encode(serde_json::Value::Object(claims).to_string().as_bytes()));
+    let signature = encode(&hmac_sha256_bytes(secret, signing_input.as_bytes()));
+    format!("{signing_input}.{signature}")
+}
+
+/// Verifies as jose's `jwtVerify(token, secret, { algorithms: ["HS256"] })` does: the
+/// algorithm, the signature (constant time), then `exp` and `nbf`.
+pub fn verify_jwt(secret: &str, token: &str, now_s: i64) -> Result<serde_json::Map<String, serde_json::Value>, JwtError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(JwtError::Invalid);
+    };
+    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtError::Invalid);
+    let header: serde_json::Value = serde_json::from_slice(&decode(header)?).map_err(|_| JwtError::Invalid)?;
+    if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") || header.get("crit").is_some() {
+        return Err(JwtError::Invalid);
+    }
+    let signing_input = &token[..token.len() - signature.len() - 1];
+    if !constant_time_eq(&decode(signature)?, &hmac_sha256_bytes(secret, signing_input.as_bytes())) {
+        return Err(JwtError::Invalid);
+    }
+    let serde_json::Value::Object(claims) = serde_json::from_slice(&decode(payload)?).map_err(|_| JwtError::Invalid)? else {
+        return Err(JwtError::Invalid);
+    };
+    let number = |key: &str| match claims.get(key) {
+        None => Ok(None),
+        Some(v) => v.as_f64().map(Some).ok_or(JwtError::Invalid),
+    };
+    number("iat")?;
+    if number("nbf")?.is_some_and(|nbf| nbf > now_s as f64) {
+        return Err(JwtError::Invalid);
+    }
+    if number("exp")?.is_some_and(|exp| exp <= now_s as f64) {
+        return Err(JwtError::Expired);
+    }
+    Ok(claims)
+}
+
+fn hmac_sha256_bytes(secret: &str, message: &[u8]) -> [u8; 32] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -49,6 +103,32 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
         assert_ne!(a, generate_id());
+    }
+
+    #[test]
+    fn jwts_round_trip_and_fail_closed() {
+        let mut claims = serde_json::Map::new();
+        claims.insert("email".into(), "a@b.co".into());
+        let token = sign_jwt("secret", claims, 1_000, 3600);
+        let verified = verify_jwt("secret", &token, 1_001).unwrap();
+        assert_eq!(verified["email"], "a@b.co");
+        assert_eq!(verified["exp"], 4600);
+        assert_eq!(verify_jwt("secret", &token, 4_600), Err(JwtError::Expired));
+        assert_eq!(verify_jwt("other", &token, 1_001), Err(JwtError::Invalid));
+        let unsigned = format!("{}.{}.", URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#), token.split('.').nth(1).unwrap());
+        assert_eq!(verify_jwt("secret", &unsigned, 1_001), Err(JwtError::Invalid));
+        assert_eq!(verify_jwt("secret", "a.b", 1_001), Err(JwtError::Invalid));
+        assert_eq!(verify_jwt("secret", "", 1_001), Err(JwtError::Invalid));
+    }
+
+    #[test]
+    fn verifies_a_jwt_made_by_jose() {
+        // new SignJWT({email:"a@b.co"}).setProtectedHeader({alg:"HS256"}).setIssuedAt(1000).setExpirationTime(4600).sign(utf8("secret"))
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJlbWFpbCI6ImFAYi5jbyIsImlhdCI6MTAwMCwiZXhwIjo0NjAwfQ.uXgpfKC6MyANkjq3OEQONKS5JZ5QKYN3X1qxJGSOfUc";
+        assert_eq!(verify_jwt("secret", token, 1_001).unwrap()["email"], "a@b.co");
+        let mut claims = serde_json::Map::new();
+        claims.insert("email".into(), "a@b.co".into());
+        assert_eq!(sign_jwt("secret", claims, 1_000, 3600), token, "byte-identical to jose's");
     }
 
     #[test]

@@ -67,10 +67,21 @@ pub struct CookieAttributes {
 #[derive(Debug, Clone)]
 pub struct EmailAndPasswordOptions {
     pub enabled: bool,
+    pub require_email_verification: bool,
     pub disable_sign_up: bool,
     pub min_password_length: usize,
     pub max_password_length: usize,
     pub auto_sign_in: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailVerificationOptions {
+    /// `None`: follows `emailAndPassword.requireEmailVerification`.
+    pub send_on_sign_up: Option<bool>,
+    pub send_on_sign_in: bool,
+    pub auto_sign_in_after_verification: bool,
+    /// Seconds a verification token lives (default 3600).
+    pub expires_in: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +151,7 @@ pub struct AuthOptions {
     /// Dotted paths of the options that are JavaScript functions.
     pub functions: std::collections::HashSet<String>,
     pub email_reset: ResetPasswordOptions,
+    pub email_verification: EmailVerificationOptions,
     pub production: bool,
     pub test_env: bool,
     /// `NODE_ENV` is development/dev/test: the client IP falls back to 127.0.0.1.
@@ -177,10 +189,20 @@ struct RawOptions {
     /// An array of strings; the function form is warned about and ignored.
     trusted_origins: Option<Value>,
     email_and_password: RawEmailAndPassword,
+    email_verification: RawEmailVerification,
     session: RawSession,
     advanced: RawAdvanced,
     max_body_size: Option<u64>,
     rate_limit: RawRateLimit,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawEmailVerification {
+    send_on_sign_up: Option<bool>,
+    send_on_sign_in: Option<bool>,
+    auto_sign_in_after_verification: Option<bool>,
+    expires_in: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +233,7 @@ struct RawIpAddress {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct RawEmailAndPassword {
+    require_email_verification: Option<bool>,
     reset_password_token_expires_in: Option<i64>,
     revoke_sessions_on_password_reset: Option<bool>,
     enabled: Option<bool>,
@@ -407,6 +430,7 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
     };
     let email_and_password = EmailAndPasswordOptions {
         enabled: ep.enabled.unwrap_or(false),
+        require_email_verification: ep.require_email_verification.unwrap_or(false),
         disable_sign_up: ep.disable_sign_up.unwrap_or(false),
         min_password_length: ep.min_password_length.unwrap_or(8),
         max_password_length: ep.max_password_length.unwrap_or(128),
@@ -480,6 +504,12 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         ip,
         functions: Default::default(),
         email_reset,
+        email_verification: EmailVerificationOptions {
+            send_on_sign_up: raw.email_verification.send_on_sign_up,
+            send_on_sign_in: raw.email_verification.send_on_sign_in.unwrap_or(false),
+            auto_sign_in_after_verification: raw.email_verification.auto_sign_in_after_verification.unwrap_or(false),
+            expires_in: positive_seconds("emailVerification.expiresIn", raw.email_verification.expires_in, 3600)?,
+        },
         production,
         test_env,
         development: matches!(env.get("NODE_ENV"), Some("development" | "dev" | "test")),

@@ -250,6 +250,16 @@ impl Database {
         row.map(|r| user_from_row(&r, "")).transpose()
     }
 
+    /// Marks the user's email verified; the updated user, or `None` if gone.
+    pub async fn set_email_verified(&self, user_id: &str, now: Millis) -> Result<Option<User>, DbError> {
+        sqlx::query(r#"update "user" set "emailVerified" = 1, "updatedAt" = ? where "id" = ?"#)
+            .bind(time_util::to_iso(now))
+            .bind(user_id)
+            .execute(self.pool().await?)
+            .await?;
+        self.find_user_by_id(user_id).await
+    }
+
     // ---- verification values (reset tokens, ...) ----
 
     pub async fn create_verification(&self, identifier: &str, value: &str, expires_at: Millis) -> Result<(), DbError> {

@@ -1,6 +1,7 @@
 //! The endpoints, one module per group, and the table the router and `auth.api` share.
 
 pub mod account;
+pub mod email_verification;
 pub mod ok;
 pub mod password;
 pub mod session;
@@ -42,6 +43,8 @@ pub enum EndpointId {
     RequestPasswordReset,
     ResetPasswordCallback,
     ResetPassword,
+    SendVerificationEmail,
+    VerifyEmail,
 }
 
 pub struct Endpoint {
@@ -93,6 +96,14 @@ pub const ENDPOINTS: &[Endpoint] = &[
         accepts_form: false,
     },
     Endpoint { id: EndpointId::ResetPassword, api_name: "resetPassword", path: "/reset-password", methods: &["POST"], accepts_form: false },
+    Endpoint {
+        id: EndpointId::SendVerificationEmail,
+        api_name: "sendVerificationEmail",
+        path: "/send-verification-email",
+        methods: &["POST"],
+        accepts_form: false,
+    },
+    Endpoint { id: EndpointId::VerifyEmail, api_name: "verifyEmail", path: "/verify-email", methods: &["GET"], accepts_form: false },
 ];
 
 pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
@@ -116,6 +127,8 @@ pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiE
         EndpointId::RequestPasswordReset => password::request_password_reset(call).await,
         EndpointId::ResetPasswordCallback => password::reset_password_callback(call).await,
         EndpointId::ResetPassword => password::reset_password(call).await,
+        EndpointId::SendVerificationEmail => email_verification::send_verification_email(call).await,
+        EndpointId::VerifyEmail => email_verification::verify_email(call).await,
     }
 }
 

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use crate::context::Call;
 use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::middleware::origin_check::form_csrf;
+use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verification_mail};
 use crate::routes::session::{create_session, session_creation_failed, set_session_cookie};
 use crate::routes::{Reply, check_password_length};
 use crate::validate::{BodyReader, is_valid_email};
@@ -42,6 +43,12 @@ pub async fn sign_in_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if !valid {
         ctx.logger.warn("Invalid password");
         return Err(wrong());
+    }
+    if ctx.options.email_and_password.require_email_verification && !user.email_verified {
+        if ctx.has_function(SEND_VERIFICATION_EMAIL) && ctx.options.email_verification.send_on_sign_in {
+            send_verification_mail(call, &user, callback_url.as_deref()).await?;
+        }
+        return Err(ApiError::new(403, codes::EMAIL_NOT_VERIFIED));
     }
     let dont_remember = remember_me == Some(false);
     let session = create_session(call, &user.id, dont_remember)

@@ -7,6 +7,7 @@ use crate::crypto::generate_id;
 use crate::db::models::{CredentialAccount, User};
 use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::middleware::origin_check::form_csrf;
+use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verification_mail};
 use crate::routes::session::{create_session, session_creation_failed, set_session_cookie};
 use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
@@ -20,7 +21,7 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let image = body.optional_string("image");
     body.at_most("name", &name, MAX_NAME_LENGTH);
     body.at_most("image", image.as_deref().unwrap_or(""), MAX_IMAGE_URL_LENGTH);
-    body.optional_string("callbackURL");
+    let callback_url = body.optional_string("callbackURL");
     let remember_me = body.optional_bool("rememberMe");
     body.finish()?;
     form_csrf(call)?;
@@ -33,7 +34,7 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     check_password_length(ctx, &password, true)?;
     // Without auto sign-in upstream answers a duplicate like a success, so that sign-up
     // cannot be used to find out which emails have accounts.
-    let generic_duplicates = !opts.auto_sign_in;
+    let generic_duplicates = !opts.auto_sign_in || opts.require_email_verification;
     let email = email.to_lowercase();
     let now = now_ms();
     let user = User { id: generate_id(), name, email, email_verified: false, image, created_at: now, updated_at: now };
@@ -63,6 +64,11 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         }
         ctx.logger.error(&format!("Failed to create user: {e}"));
         return Err(ApiError::new(422, codes::FAILED_TO_CREATE_USER));
+    }
+    let send_on_sign_up = ctx.options.email_verification.send_on_sign_up.unwrap_or(opts.require_email_verification);
+    if send_on_sign_up && ctx.has_function(SEND_VERIFICATION_EMAIL) {
+        // As upstream: a failed mail is logged; the account stays created.
+        let _ = send_verification_mail(call, &user, callback_url.as_deref()).await;
     }
     if generic_duplicates {
         return Ok(Reply::Json(json!({ "token": null, "user": user })));
