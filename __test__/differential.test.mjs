@@ -160,3 +160,58 @@ describe("differential: ours vs upstream better-auth", () => {
     }
   });
 });
+
+describe("differential: email verification (requireEmailVerification)", () => {
+  const mails = { ours: [], upstream: [] };
+  const servers = {};
+  const options = (impl) => ({
+    impl,
+    options: {
+      emailAndPassword: { enabled: true, requireEmailVerification: true },
+      emailVerification: { sendVerificationEmail: async (mail) => { mails[impl].push(mail); }, sendOnSignIn: true, autoSignInAfterVerification: true },
+    },
+  });
+  before(async () => {
+    [servers.ours, servers.upstream] = await Promise.all([startServer(options("ours")), startServer(options("upstream"))]);
+  });
+  after(async () => {
+    await Promise.all([servers.ours?.close(), servers.upstream?.close()]);
+  });
+
+  async function scenario(impl, tag) {
+    const { url } = servers[impl];
+    const results = [];
+    const step = async (name, fn) => {
+      const s = summarize(await fn());
+      results.push({ name, ...s, location: s.location?.replace(url, "<server>") ?? null });
+    };
+    const email = `verify-${tag}@example.com`;
+    const fresh = () => new Client(url);
+    await step("sign-up", () => fresh().post("/api/auth/sign-up/email", { name: "V", email, password: "password123", callbackURL: "/welcome" }));
+    await step("sign-up duplicate (generic)", () => fresh().post("/api/auth/sign-up/email", { name: "V", email, password: "password123" }));
+    await step("sign-in unverified", () => fresh().post("/api/auth/sign-in/email", { email, password: "password123" }));
+    await step("resend, signed out", () => fresh().post("/api/auth/send-verification-email", { email }));
+    await step("resend, unknown email", () => fresh().post("/api/auth/send-verification-email", { email: `ghost-${email}` }));
+    await step("verify bad token", () => fresh().request("/api/auth/verify-email?token=bad"));
+    await step("verify bad token with callback", () => fresh().request("/api/auth/verify-email?token=bad&callbackURL=%2Fdone"));
+    const link = new URL(mails[impl].at(-1).url);
+    const b = fresh();
+    await step("verify", () => b.request(link.pathname + link.search));
+    await step("session after verify", () => b.request("/api/auth/get-session"));
+    await step("verify again (json)", () => fresh().request(link.pathname + link.search.replace(/&callbackURL=.*/, "")));
+    await step("resend when verified", () => b.post("/api/auth/send-verification-email", { email }));
+    await step("resend other email", () => b.post("/api/auth/send-verification-email", { email: `x-${email}` }));
+    await step("sign-in verified", () => fresh().post("/api/auth/sign-in/email", { email, password: "password123" }));
+    return { results, mailCount: mails[impl].length };
+  }
+
+  it("gives the same answers step by step", async () => {
+    const tag = Date.now().toString(36);
+    const expected = await scenario("upstream", tag);
+    const actual = await scenario("ours", tag);
+    for (let i = 0; i < expected.results.length; i++) {
+      assert.deepEqual(actual.results[i], expected.results[i], `step "${expected.results[i].name}" differs`);
+    }
+    assert.equal(actual.mailCount, expected.mailCount, "the same number of mails");
+  });
+});
