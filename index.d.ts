@@ -77,8 +77,27 @@ export interface BetterAuthOptions {
     defaultCookieAttributes?: CookieAttributes;
     disableCSRFCheck?: boolean;
     disableOriginCheck?: boolean;
+    ipAddress?: { ipAddressHeaders?: string[]; disableIpTracking?: boolean; ipv6Subnet?: number; trustedProxies?: string[] };
     [unsupported: string]: unknown;
   };
+  rateLimit?: {
+    /** Default: on when NODE_ENV=production. */
+    enabled?: boolean;
+    /** Seconds; default 10. */
+    window?: number;
+    /** Default 100. */
+    max?: number;
+    customRules?: Record<
+      string,
+      | { window: number; max: number }
+      | false
+      | ((request: Request, current: { window: number; max: number }) => { window: number; max: number } | false | Promise<{ window: number; max: number } | false>)
+    >;
+    storage?: "memory" | "database" | "secondary-storage";
+    /** Table for `storage: "database"`; default `rateLimit`. */
+    modelName?: string;
+  };
+  secrets?: { version: number; value: string }[];
   logger?: {
     disabled?: boolean;
     disableColors?: boolean;

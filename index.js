@@ -86,6 +86,17 @@ async function callApi(core, name, input = {}) {
   return response;
 }
 
+/** Rust's request marker becomes a web `Request`; timestamps become Dates. */
+function toJsArgument(arg) {
+  const request = arg?.["$$request"];
+  if (request) {
+    const headers = new Headers();
+    for (let i = 0; i < request.headers.length; i += 2) headers.append(request.headers[i], request.headers[i + 1]);
+    return new Request(request.url, { method: request.method, headers });
+  }
+  return reviveDates(arg);
+}
+
 /**
  * Creates the auth server. Options are upstream's (`emailAndPassword`, `session`, ...);
  * unknown keys throw, unsupported ones log a warning.
@@ -93,13 +104,14 @@ async function callApi(core, name, input = {}) {
 export function betterAuth(options = {}) {
   const logSink = createLogSink(options?.logger);
   const fromRust = ([level, message]) => logSink.log(level, message);
-  // Function options called from Rust: `{ path, args }`, awaited; a throw rejects back to Rust.
+  // Function options called from Rust: `{ path: [keys], args }`, awaited; what they return
+  // goes back as JSON, a throw rejects back to Rust.
   const invokeOption = async (payload) => {
     const { path, args } = JSON.parse(payload);
-    const fn = path.split(".").reduce((object, key) => object?.[key], options);
-    if (typeof fn !== "function") throw new Error(`better-auth-rs: option ${path} is not a function`);
-    await fn(...args.map((arg) => reviveDates(arg)));
-    return null;
+    const fn = path.reduce((object, key) => object?.[key], options);
+    if (typeof fn !== "function") throw new Error(`better-auth-rs: option ${path.join(".")} is not a function`);
+    const result = await fn(...args.map(toJsArgument));
+    return result === undefined ? null : result;
   };
   const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, fromRust, invokeOption);
   if (logSink.level !== null && logSink.level !== "error") for (const warning of core.warnings) logSink.log("warn", warning);

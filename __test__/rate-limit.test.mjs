@@ -83,9 +83,34 @@ describe("rate limits", () => {
       },
     ));
 
+  it("asks a customRules function per request, with the request and the current rule", () => {
+    const calls = [];
+    return withServer(
+      {
+        rateLimit: {
+          enabled: true,
+          customRules: {
+            "/sign-in/*": (request, current) => {
+              calls.push({ url: request.url, forwarded: request.headers.get("x-forwarded-for"), current });
+              return request.headers.get("x-forwarded-for") === "192.0.2.99" ? false : { window: 60, max: 1 };
+            },
+          },
+        },
+      },
+      async ({ url }) => {
+        assert.equal((await signIn(url, "192.0.2.10")).status, 401);
+        assert.equal((await signIn(url, "192.0.2.10")).status, 429, "the function's rule: 1 per 60 s");
+        for (let i = 0; i < 5; i++) assert.equal((await signIn(url, "192.0.2.99")).status, 401, "false: not limited");
+        assert.deepEqual(calls[0].current, { window: 10, max: 3 }, "it sees the special rule in force");
+        assert.ok(calls[0].url.endsWith("/api/auth/sign-in/email"));
+        assert.equal(calls[0].forwarded, "192.0.2.10");
+      },
+    );
+  });
+
   it("shares counters between instances with storage: database", async () => {
     const dbFile = tempDbFile();
-    const options = { rateLimit: { enabled: true, storage: "database" } };
+    const options = { rateLimit: { enabled: true, storage: "database", modelName: "authRateLimits" } };
     const a = await startServer({ options, dbFile });
     const b = await startServer({ options, dbFile });
     try {
@@ -96,6 +121,12 @@ describe("rate limits", () => {
       assert.equal(r.status, 429);
       assert.ok(Number(r.headers["x-retry-after"]) >= 1);
       assert.equal((await signIn(b.url, "203.0.113.51")).status, 401);
+      const { createRequire } = await import("node:module");
+      const Database = createRequire(import.meta.url)("better-sqlite3");
+      const db = new Database(dbFile, { readonly: true });
+      const rows = db.prepare('select "key", "count" from "authRateLimits" order by "key"').all();
+      db.close();
+      assert.deepEqual(rows, [{ key: "203.0.113.50|/sign-in/email", count: 3 }, { key: "203.0.113.51|/sign-in/email", count: 1 }], "modelName names the table");
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -26,8 +26,9 @@ pub struct AuthContext {
 
 impl AuthContext {
     pub fn new(options: AuthOptions, logger: Logger, callbacks: Arc<dyn Callbacks>) -> Self {
-        let with_rate_limit = options.rate_limit.storage == crate::options::RateLimitStorage::Database;
-        let db = Database::new(options.database.clone(), options.auto_migrate, with_rate_limit, logger.clone());
+        let rate_limit_table = (options.rate_limit.storage == crate::options::RateLimitStorage::Database)
+            .then(|| options.rate_limit.model_name.clone());
+        let db = Database::new(options.database.clone(), options.auto_migrate, rate_limit_table, logger.clone());
         AuthContext {
             cookies: CookieConfig::new(&options),
             db,
@@ -41,6 +42,15 @@ impl AuthContext {
 
     pub fn secret(&self) -> &str {
         &self.options.secret
+    }
+
+    /// Calls a function option and returns what it resolved to, logging a failure.
+    pub async fn call_option(&self, path: &[&str], args: Vec<Value>) -> Result<Value, String> {
+        let result = self.callbacks.call(path, args).await;
+        if let Err(e) = &result {
+            self.logger.error(&format!("`{}` failed: {e}", path.join(".")));
+        }
+        result
     }
 
     /// Whether the options have a function at `path` (e.g. `emailAndPassword.sendResetPassword`).
@@ -101,13 +111,10 @@ impl Call<'_> {
         self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    /// Calls a function option, logging a failure; `Err` carries the callback's message.
+    /// Calls a function option (dotted path), logging a failure; `Err` carries its message.
     pub async fn call_back(&self, path: &str, args: Vec<Value>) -> Result<(), String> {
-        let result = self.ctx.callbacks.call(path, args).await;
-        if let Err(e) = &result {
-            self.ctx.logger.error(&format!("`{path}` failed: {e}"));
-        }
-        result
+        let segments: Vec<&str> = path.split('.').collect();
+        self.ctx.call_option(&segments, args).await.map(|_| ())
     }
 
     /// The base origin plus `trustedOrigins`, for this request.

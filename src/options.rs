@@ -98,7 +98,7 @@ pub struct SessionOptions {
     pub fresh_age: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct RateRule {
     /// Seconds.
     pub window: u64,
@@ -115,9 +115,20 @@ pub enum RateLimitStorage {
 pub struct RateLimitOptions {
     pub enabled: bool,
     pub default_rule: RateRule,
-    /// Path (or `*` glob) -> rule, or `None` to exempt the path; in the user's order.
-    pub custom_rules: Vec<(String, Option<RateRule>)>,
+    /// Path (or `*` glob) -> rule, in the user's order.
+    pub custom_rules: Vec<(String, CustomRule)>,
     pub storage: RateLimitStorage,
+    /// The table for `storage: "database"` (default `rateLimit`).
+    pub model_name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomRule {
+    Rule(RateRule),
+    /// `false`: the path is not limited.
+    Exempt,
+    /// `(request, currentRule) => rule | false`, called per request.
+    Function,
 }
 
 /// `advanced.ipAddress`.
@@ -219,6 +230,7 @@ struct RawRateLimit {
     max: Option<u64>,
     custom_rules: Option<serde_json::Map<String, Value>>,
     storage: Option<String>,
+    model_name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -558,14 +570,12 @@ fn resolve_rate_limit(raw: RawRateLimit, production: bool, warnings: &mut Option
     for (path, value) in raw.custom_rules.unwrap_or_default() {
         let at = format!("rateLimit.customRules.{path}");
         match value {
-            Value::Bool(false) => custom_rules.push((path, None)),
-            v if option_keys::is_function(&v) => {
-                warnings.0.push(format!("option `{at}` as a function is not supported by better-auth-rs yet and is ignored"));
-            }
+            Value::Bool(false) => custom_rules.push((path, CustomRule::Exempt)),
+            v if option_keys::is_function(&v) => custom_rules.push((path, CustomRule::Function)),
             v => {
                 let rule: RawRule = serde_json::from_value(v)
-                    .map_err(|e| invalid(&at, format!("expected {{ window, max }} or false ({e})")))?;
-                custom_rules.push((path, Some(RateRule { window: rule.window, max: rule.max })));
+                    .map_err(|e| invalid(&at, format!("expected {{ window, max }}, false or a function ({e})")))?;
+                custom_rules.push((path, CustomRule::Rule(RateRule { window: rule.window, max: rule.max })));
             }
         }
     }
@@ -580,7 +590,11 @@ fn resolve_rate_limit(raw: RawRateLimit, production: bool, warnings: &mut Option
             return Err(invalid("rateLimit.storage", format!("`{other}`; expected \"memory\", \"database\" or \"secondary-storage\"")));
         }
     };
-    Ok(RateLimitOptions { enabled: raw.enabled.unwrap_or(production), default_rule, custom_rules, storage })
+    let model_name = raw.model_name.unwrap_or_else(|| "rateLimit".into());
+    if model_name.is_empty() || !model_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || model_name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Err(invalid("rateLimit.modelName", format!("`{model_name}` must be a plain table name (letters, digits, _)")));
+    }
+    Ok(RateLimitOptions { enabled: raw.enabled.unwrap_or(production), default_rule, custom_rules, storage, model_name })
 }
 
 #[derive(Deserialize)]

@@ -16,7 +16,7 @@ const JSON: &str = "application/json";
 
 pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
     let Ok(url) = Url::parse(&req.url) else { return Response::empty(404) };
-    if let Some(refused) = ctx.rate_limiter.check(ctx, &req.headers, url.path()).await {
+    if let Some(refused) = ctx.rate_limiter.check(ctx, &req.method, &req.url, &req.headers, url.path()).await {
         return refused;
     }
     let Some((endpoint, params)) = route(&ctx.options.base_path, url.path(), &req.method) else {

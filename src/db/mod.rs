@@ -49,15 +49,15 @@ impl DbError {
 pub struct Database {
     config: DatabaseConfig,
     auto_migrate: bool,
-    /// `rateLimit.storage: "database"` adds upstream's `rateLimit` table.
-    with_rate_limit: bool,
+    /// `rateLimit.storage: "database"` adds upstream's rate-limit table, with this name.
+    rate_limit_table: Option<String>,
     logger: Logger,
     pool: OnceCell<SqlitePool>,
 }
 
 impl Database {
-    pub fn new(config: DatabaseConfig, auto_migrate: bool, with_rate_limit: bool, logger: Logger) -> Self {
-        Database { config, auto_migrate, with_rate_limit, logger, pool: OnceCell::new() }
+    pub fn new(config: DatabaseConfig, auto_migrate: bool, rate_limit_table: Option<String>, logger: Logger) -> Self {
+        Database { config, auto_migrate, rate_limit_table, logger, pool: OnceCell::new() }
     }
 
     async fn pool(&self) -> Result<&SqlitePool, DbError> {
@@ -65,7 +65,7 @@ impl Database {
             .get_or_try_init(|| async {
                 let pool = self.open().await?;
                 if self.auto_migrate {
-                    let applied = apply_migrations(&pool, self.with_rate_limit).await?;
+                    let applied = apply_migrations(&pool, self.rate_limit_table.as_deref()).await?;
                     if !applied.is_empty() {
                         self.logger.info(&format!("migrated the database: {} statement(s)", applied.len()));
                     }
@@ -100,12 +100,12 @@ impl Database {
     /// The statements the database still needs (nothing is changed).
     pub async fn pending_migrations(&self) -> Result<Vec<String>, DbError> {
         let pool = self.open_for_cli().await?;
-        plan_for(pool, self.with_rate_limit).await
+        plan_for(pool, self.rate_limit_table.as_deref()).await
     }
 
     /// Applies the pending statements and returns them.
     pub async fn migrate(&self) -> Result<Vec<String>, DbError> {
-        apply_migrations(self.open_for_cli().await?, self.with_rate_limit).await
+        apply_migrations(self.open_for_cli().await?, self.rate_limit_table.as_deref()).await
     }
 
     async fn open_for_cli(&self) -> Result<&SqlitePool, DbError> {
@@ -418,8 +418,11 @@ impl Database {
     /// one write transaction so concurrent instances count every request. Returns
     /// `Err(retry_after_seconds)` when the request is refused.
     pub async fn consume_rate_limit(&self, key: &str, window_ms: i64, max: i64, now: i64) -> Result<Result<(), i64>, DbError> {
+        // The table name was checked to be a plain identifier when the options were parsed.
+        let table = self.rate_limit_table.as_deref().unwrap_or("rateLimit");
         let mut tx = self.pool().await?.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<(i64, i64)> = sqlx::query_as(r#"select "count", "lastRequest" from "rateLimit" where "key" = ?"#)
+        let select = format!(r#"select "count", "lastRequest" from "{table}" where "key" = ?"#);
+        let row: Option<(i64, i64)> = sqlx::query_as(AssertSqlSafe(select))
             .bind(key)
             .fetch_optional(&mut *tx)
             .await?;
@@ -431,10 +434,11 @@ impl Database {
             _ => (1, now, Ok(())),
         };
         if verdict.is_ok() {
-            sqlx::query(
-                r#"insert into "rateLimit" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
-                   on conflict ("key") do update set "count" = excluded."count", "lastRequest" = excluded."lastRequest""#,
-            )
+            let upsert = format!(
+                r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
+                   on conflict ("key") do update set "count" = excluded."count", "lastRequest" = excluded."lastRequest""#
+            );
+            sqlx::query(AssertSqlSafe(upsert))
             .bind(crate::crypto::generate_id())
             .bind(key)
             .bind(count)
@@ -529,7 +533,7 @@ fn session_from_row(row: &SqliteRow) -> Result<Session, DbError> {
     })
 }
 
-async fn plan_for(pool: &SqlitePool, with_rate_limit: bool) -> Result<Vec<String>, DbError> {
+async fn plan_for(pool: &SqlitePool, rate_limit_table: Option<&str>) -> Result<Vec<String>, DbError> {
     let mut existing = schema::Existing::default();
     let tables: Vec<(String,)> =
         sqlx::query_as(r#"select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"#)
@@ -547,12 +551,12 @@ async fn plan_for(pool: &SqlitePool, with_rate_limit: bool) -> Result<Vec<String
     let indexes: Vec<(String,)> =
         sqlx::query_as(r#"select name from sqlite_master where type = 'index'"#).fetch_all(pool).await?;
     existing.indexes = indexes.into_iter().map(|(n,)| n).collect();
-    schema::plan(schema::Dialect::Sqlite, &existing, with_rate_limit).map_err(|e| DbError::Migration(e.0))
+    schema::plan(schema::Dialect::Sqlite, &existing, rate_limit_table).map_err(|e| DbError::Migration(e.0))
 }
 
 /// Plans and applies in one transaction, so concurrent first requests cannot both create a table.
-async fn apply_migrations(pool: &SqlitePool, with_rate_limit: bool) -> Result<Vec<String>, DbError> {
-    let statements = plan_for(pool, with_rate_limit).await?;
+async fn apply_migrations(pool: &SqlitePool, rate_limit_table: Option<&str>) -> Result<Vec<String>, DbError> {
+    let statements = plan_for(pool, rate_limit_table).await?;
     if statements.is_empty() {
         return Ok(statements);
     }
@@ -576,7 +580,7 @@ mod tests {
     use crate::crypto::generate_id;
 
     fn memory_db() -> Database {
-        Database::new(DatabaseConfig::Sqlite { url: "sqlite::memory:".into(), implicit: false }, true, true, Logger::stderr(None))
+        Database::new(DatabaseConfig::Sqlite { url: "sqlite::memory:".into(), implicit: false }, true, Some("rateLimit".into()), Logger::stderr(None))
     }
 
     fn user(email: &str) -> User {

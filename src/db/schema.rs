@@ -30,7 +30,7 @@ pub struct Column {
 }
 
 pub struct Table {
-    pub name: &'static str,
+    pub name: std::borrow::Cow<'static, str>,
     pub columns: &'static [Column],
 }
 
@@ -108,7 +108,7 @@ impl Dialect {
 
     pub fn create_table_sql(self, table: &Table) -> String {
         let cols: Vec<String> = table.columns.iter().map(|c| self.column_sql(c)).collect();
-        format!("create table {} ({});", self.quote(table.name), cols.join(", "))
+        format!("create table {} ({});", self.quote(&table.name), cols.join(", "))
     }
 
     pub fn create_index_sql(self, index: &Index) -> String {
@@ -123,8 +123,8 @@ impl Dialect {
     }
 
     /// The whole schema for an empty database, as upstream's migration would create it.
-    pub fn full_schema(self, with_rate_limit: bool) -> Vec<String> {
-        plan(self, &Existing::default(), with_rate_limit).unwrap_or_default()
+    pub fn full_schema(self, rate_limit_model: Option<&str>) -> Vec<String> {
+        plan(self, &Existing::default(), rate_limit_model).unwrap_or_default()
     }
 }
 
@@ -146,7 +146,7 @@ const fn date_now(name: &'static str) -> Column {
 
 pub const TABLES: &[Table] = &[
     Table {
-        name: "user",
+        name: std::borrow::Cow::Borrowed("user"),
         columns: &[
             col("id", Kind::Id),
             col("name", Kind::ShortText),
@@ -158,7 +158,7 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
-        name: "session",
+        name: std::borrow::Cow::Borrowed("session"),
         columns: &[
             col("id", Kind::Id),
             col("expiresAt", Kind::Date),
@@ -171,7 +171,7 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
-        name: "account",
+        name: std::borrow::Cow::Borrowed("account"),
         columns: &[
             col("id", Kind::Id),
             col("accountId", Kind::Text),
@@ -189,7 +189,7 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
-        name: "verification",
+        name: std::borrow::Cow::Borrowed("verification"),
         columns: &[
             col("id", Kind::Id),
             col("identifier", Kind::ShortText),
@@ -201,11 +201,11 @@ pub const TABLES: &[Table] = &[
     },
 ];
 
-/// Only with `rateLimit.storage: "database"`.
-pub const RATE_LIMIT_TABLE: Table = Table {
-    name: "rateLimit",
-    columns: &[col("id", Kind::Id), unique("key"), col("count", Kind::Int), col("lastRequest", Kind::BigInt)],
-};
+/// Only with `rateLimit.storage: "database"`, named by `rateLimit.modelName`.
+pub fn rate_limit_table(name: &str) -> Table {
+    const COLUMNS: &[Column] = &[col("id", Kind::Id), unique("key"), col("count", Kind::Int), col("lastRequest", Kind::BigInt)];
+    Table { name: std::borrow::Cow::Owned(name.to_owned()), columns: COLUMNS }
+}
 
 pub const INDEXES: &[Index] = &[
     Index { name: "session_userId_idx", table: "session", columns: &["userId"], unique: false },
@@ -225,11 +225,11 @@ pub struct Existing {
 pub struct MigrationError(pub String);
 
 /// The statements that bring `existing` up to upstream's schema, in order.
-pub fn plan(dialect: Dialect, existing: &Existing, with_rate_limit: bool) -> Result<Vec<String>, MigrationError> {
+pub fn plan(dialect: Dialect, existing: &Existing, rate_limit_model: Option<&str>) -> Result<Vec<String>, MigrationError> {
     let mut statements = Vec::new();
-    let tables = TABLES.iter().chain(with_rate_limit.then_some(&RATE_LIMIT_TABLE));
-    for table in tables {
-        match existing.tables.get(table.name) {
+    let extra = rate_limit_model.map(rate_limit_table);
+    for table in TABLES.iter().chain(extra.as_ref()) {
+        match existing.tables.get(table.name.as_ref()) {
             None => statements.push(dialect.create_table_sql(table)),
             Some(present) => {
                 for column in table.columns.iter().filter(|c| !present.iter().any(|p| p == c.name)) {
@@ -242,7 +242,7 @@ pub fn plan(dialect: Dialect, existing: &Existing, with_rate_limit: bool) -> Res
                     }
                     statements.push(format!(
                         "alter table {} add column {};",
-                        dialect.quote(table.name),
+                        dialect.quote(&table.name),
                         dialect.column_sql(column)
                     ));
                 }
@@ -271,9 +271,9 @@ create index "verification_identifier_idx" on "verification" ("identifier");"#;
 
     #[test]
     fn fresh_database_gets_upstreams_exact_ddl() {
-        let statements = plan(Dialect::Sqlite, &Existing::default(), false).unwrap();
+        let statements = plan(Dialect::Sqlite, &Existing::default(), None).unwrap();
         assert_eq!(statements.join("\n"), UPSTREAM_SQLITE);
-        assert_eq!(Dialect::Sqlite.full_schema(false), statements);
+        assert_eq!(Dialect::Sqlite.full_schema(None), statements);
     }
 
     // Upstream 1.7.25's `compileMigrations()` against empty Postgres and MariaDB databases.
@@ -295,28 +295,28 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
 
     #[test]
     fn postgres_and_mysql_ddl_match_upstream() {
-        assert_eq!(Dialect::Postgres.full_schema(false).join("\n"), UPSTREAM_POSTGRES);
-        assert_eq!(Dialect::Mysql.full_schema(false).join("\n"), UPSTREAM_MYSQL);
+        assert_eq!(Dialect::Postgres.full_schema(None).join("\n"), UPSTREAM_POSTGRES);
+        assert_eq!(Dialect::Mysql.full_schema(None).join("\n"), UPSTREAM_MYSQL);
     }
 
     #[test]
     fn rate_limit_table_matches_upstream() {
-        let with = Dialect::Sqlite.full_schema(true);
+        let with = Dialect::Sqlite.full_schema(Some("rateLimit"));
         assert!(with.contains(&r#"create table "rateLimit" ("id" text not null primary key, "key" text not null unique, "count" integer not null, "lastRequest" bigint not null);"#.to_string()));
-        assert!(Dialect::Mysql.full_schema(true).contains(&"create table `rateLimit` (`id` varchar(36) not null primary key, `key` varchar(255) not null unique, `count` integer not null, `lastRequest` bigint not null);".to_string()));
+        assert!(Dialect::Mysql.full_schema(Some("rateLimit")).contains(&"create table `rateLimit` (`id` varchar(36) not null primary key, `key` varchar(255) not null unique, `count` integer not null, `lastRequest` bigint not null);".to_string()));
     }
 
     #[test]
     fn complete_database_needs_nothing() {
         let mut existing = Existing::default();
         for t in TABLES {
-            existing.tables.insert(t.name.into(), t.columns.iter().map(|c| c.name.to_string()).collect());
+            existing.tables.insert(t.name.to_string(), t.columns.iter().map(|c| c.name.to_string()).collect());
         }
         existing.indexes = INDEXES.iter().map(|i| i.name.to_string()).collect();
-        assert!(plan(Dialect::Sqlite, &existing, false).unwrap().is_empty());
+        assert!(plan(Dialect::Sqlite, &existing, None).unwrap().is_empty());
         existing.tables.get_mut("account").unwrap().retain(|c| c != "scope");
-        assert_eq!(plan(Dialect::Sqlite, &existing, false).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
+        assert_eq!(plan(Dialect::Sqlite, &existing, None).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
         existing.tables.get_mut("account").unwrap().retain(|c| c != "providerId");
-        assert!(plan(Dialect::Sqlite, &existing, false).unwrap_err().0.contains("providerId"));
+        assert!(plan(Dialect::Sqlite, &existing, None).unwrap_err().0.contains("providerId"));
     }
 }

@@ -8,11 +8,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use serde_json::{Value, json};
+
+use crate::callbacks::request_arg;
 use crate::client_ip::client_ip;
 use crate::context::AuthContext;
 use crate::http::{Headers, Response};
 use crate::middleware::trusted_origins::wildcard_match;
-use crate::options::{RateLimitStorage, RateRule};
+use crate::options::{CustomRule, RateLimitStorage, RateRule};
 use crate::time_util::now_ms;
 
 const MEMORY_MAX_ENTRIES: usize = 100_000;
@@ -66,7 +69,7 @@ fn special_rule(path: &str) -> Option<RateRule> {
 
 impl RateLimiter {
     /// `Some(429 response)` when the request is over its limit.
-    pub async fn check(&self, ctx: &AuthContext, headers: &Headers, pathname: &str) -> Option<Response> {
+    pub async fn check(&self, ctx: &AuthContext, method: &str, url: &str, headers: &Headers, pathname: &str) -> Option<Response> {
         let opts = &ctx.options.rate_limit;
         if !opts.enabled {
             return None;
@@ -88,8 +91,20 @@ impl RateLimiter {
             if pattern.contains('*') { wildcard_match(&pattern, &path) } else { pattern == path }
         });
         match custom {
-            Some((_, None)) => return None,
-            Some((_, Some(r))) => rule = *r,
+            Some((_, CustomRule::Exempt)) => return None,
+            Some((_, CustomRule::Rule(r))) => rule = *r,
+            Some((pattern, CustomRule::Function)) => {
+                let args = vec![request_arg(method, url, headers), json!({ "window": rule.window, "max": rule.max })];
+                match ctx.call_option(&["rateLimit", "customRules", pattern], args).await {
+                    Ok(Value::Bool(false)) => return None,
+                    Ok(value @ Value::Object(_)) => match serde_json::from_value::<RateRule>(value) {
+                        Ok(r) => rule = r,
+                        Err(e) => ctx.logger.error(&format!("rateLimit.customRules.{pattern} returned no {{ window, max }}: {e}")),
+                    },
+                    // Anything else (or a throw, already logged) keeps the rule in force.
+                    _ => {}
+                }
+            }
             None => {}
         }
         let key = format!("{}|{path}", ip.as_deref().unwrap_or(NO_TRUSTED_IP));

@@ -24,13 +24,13 @@ type CallbackFn = ThreadsafeFunction<String, Promise<Value>, String, Status, fal
 struct NodeCallbacks(Arc<CallbackFn>);
 
 impl Callbacks for NodeCallbacks {
-    fn call(&self, path: &str, args: Vec<Value>) -> CallbackFuture {
+    fn call(&self, path: &[&str], args: Vec<Value>) -> CallbackFuture {
         let tsfn = self.0.clone();
         let payload = serde_json::json!({ "path": path, "args": args }).to_string();
         Box::pin(async move {
             // Both a synchronous throw and a rejection arrive here as errors.
             let promise = tsfn.call_async_catch(payload).await.map_err(|e| e.reason.clone())?;
-            promise.await.map(|_| ()).map_err(|e| e.reason.clone())
+            promise.await.map_err(|e| e.reason.clone())
         })
     }
 }
@@ -74,7 +74,7 @@ pub fn schema_sql(dialect: String) -> Result<Vec<String>> {
     let dialect = crate::db::schema::Dialect::parse(&dialect).ok_or_else(|| {
         Error::new(Status::InvalidArg, format!("unknown dialect `{dialect}`: use sqlite, postgres or mysql"))
     })?;
-    Ok(dialect.full_schema(false))
+    Ok(dialect.full_schema(None))
 }
 
 #[napi]
