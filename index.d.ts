@@ -62,6 +62,17 @@ export interface BetterAuthOptions {
     afterEmailVerification?: (user: User, request?: Request) => Promise<void> | void;
     [unsupported: string]: unknown;
   };
+  user?: {
+    deleteUser?: {
+      enabled?: boolean;
+      sendDeleteAccountVerification?: (data: { user: User; url: string; token: string }, request?: Request) => Promise<void> | void;
+      beforeDelete?: (user: User, request?: Request) => Promise<void> | void;
+      afterDelete?: (user: User, request?: Request) => Promise<void> | void;
+      /** Seconds; default 86400. */
+      deleteTokenExpiresIn?: number;
+    };
+    [unsupported: string]: unknown;
+  };
   session?: {
     /** Seconds; default 604800 (7 days). */
     expiresIn?: number;
@@ -208,6 +219,9 @@ export interface Auth {
     resetPassword: Endpoint<{ newPassword: string; token?: string }, { status: boolean }, { token?: string }>;
     sendVerificationEmail: Endpoint<{ email: string; callbackURL?: string }, { status: boolean }>;
     verifyEmail: Endpoint<never, { status: boolean; user: User | null }, { token: string; callbackURL?: string }>;
+    deleteUser: Endpoint<{ password?: string; token?: string; callbackURL?: string } | undefined, { success: boolean; message: string }>;
+    deleteUserCallback: Endpoint<never, { success: boolean; message: string }, { token: string; callbackURL?: string }>;
+    updateSession: Endpoint<Record<string, unknown>, { session: Session }>;
   };
   options: BetterAuthOptions;
   $ERROR_CODES: Record<string, { code: string; message: string }>;

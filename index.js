@@ -63,6 +63,9 @@ const API_NAMES = [
   "resetPassword",
   "sendVerificationEmail",
   "verifyEmail",
+  "deleteUser",
+  "deleteUserCallback",
+  "updateSession",
 ];
 
 async function callApi(core, name, input = {}) {

@@ -195,6 +195,8 @@ describe("public surface", () => {
     assert.deepEqual(Object.keys(auth).sort(), ["$ERROR_CODES", "api", "fetch", "handler", "migrate", "options"]);
     assert.deepEqual(Object.keys(auth.api).sort(), [
       "changePassword",
+      "deleteUser",
+      "deleteUserCallback",
       "error",
       "getSession",
       "listSessions",
@@ -212,6 +214,7 @@ describe("public surface", () => {
       "signOut",
       "signUpEmail",
       "unlinkAccount",
+      "updateSession",
       "updateUser",
       "verifyEmail",
       "verifyPassword",

@@ -111,6 +111,10 @@ async function runScenario(url, tag, mails) {
   await step("verify-password wrong", () => u.post("/api/auth/verify-password", { password: "password124" }));
   await step("verify-password missing", () => u.post("/api/auth/verify-password", {}));
   await step("list-accounts", () => u.request("/api/auth/list-accounts"));
+  await step("update-session", () => u.post("/api/auth/update-session", { foo: "bar" }));
+  await step("update-session signed out", () => fresh().post("/api/auth/update-session", {}));
+  await step("delete-user disabled", () => u.post("/api/auth/delete-user", { password: "password123" }));
+  await step("delete-user callback disabled", () => fresh().request("/api/auth/delete-user/callback?token=x"));
   await step("unlink last account", () => u.post("/api/auth/unlink-account", { accountId: "nope" }));
   await step("change-password wrong current", () => u.post("/api/auth/change-password", { currentPassword: "password124", newPassword: "password456" }));
   await step("change-password too short", () => u.post("/api/auth/change-password", { currentPassword: "password123", newPassword: "short" }));

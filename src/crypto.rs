@@ -13,6 +13,14 @@ pub fn random_string(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rng(), len)
 }
 
+/// A random `[0-9a-z]` string (upstream's delete-account tokens).
+pub fn random_lowercase_token(len: usize) -> String {
+    use rand::RngExt;
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
 /// Upstream's row id and session token: 32 alphanumeric characters.
 pub fn generate_id() -> String {
     random_string(32)

@@ -155,8 +155,8 @@ mod tests {
 
     #[test]
     fn unsupported_reported_once_at_the_top() {
-        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"deleteUser": {"enabled": true}}}));
-        assert_eq!(r.unsupported, vec!["account", "user"]);
+        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"changeEmail": {"enabled": true}}}));
+        assert_eq!(r.unsupported, vec!["account", "user.changeEmail"]);
     }
 
     #[test]

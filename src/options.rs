@@ -85,6 +85,13 @@ pub struct EmailVerificationOptions {
 }
 
 #[derive(Debug, Clone)]
+pub struct DeleteUserOptions {
+    pub enabled: bool,
+    /// Seconds a deletion link lives (default 86400).
+    pub token_expires_in: i64,
+}
+
+#[derive(Debug, Clone)]
 pub struct ResetPasswordOptions {
     /// Seconds a reset token lives (default 3600).
     pub token_expires_in: i64,
@@ -163,6 +170,7 @@ pub struct AuthOptions {
     pub functions: std::collections::HashSet<String>,
     pub email_reset: ResetPasswordOptions,
     pub email_verification: EmailVerificationOptions,
+    pub delete_user: DeleteUserOptions,
     pub production: bool,
     pub test_env: bool,
     /// `NODE_ENV` is development/dev/test: the client IP falls back to 127.0.0.1.
@@ -201,10 +209,24 @@ struct RawOptions {
     trusted_origins: Option<Value>,
     email_and_password: RawEmailAndPassword,
     email_verification: RawEmailVerification,
+    user: RawUser,
     session: RawSession,
     advanced: RawAdvanced,
     max_body_size: Option<u64>,
     rate_limit: RawRateLimit,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawUser {
+    delete_user: RawDeleteUser,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawDeleteUser {
+    enabled: Option<bool>,
+    delete_token_expires_in: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -521,6 +543,10 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
             send_on_sign_in: raw.email_verification.send_on_sign_in.unwrap_or(false),
             auto_sign_in_after_verification: raw.email_verification.auto_sign_in_after_verification.unwrap_or(false),
             expires_in: positive_seconds("emailVerification.expiresIn", raw.email_verification.expires_in, 3600)?,
+        },
+        delete_user: DeleteUserOptions {
+            enabled: raw.user.delete_user.enabled.unwrap_or(false),
+            token_expires_in: positive_seconds("user.deleteUser.deleteTokenExpiresIn", raw.user.delete_user.delete_token_expires_in, 86400)?,
         },
         production,
         test_env,

@@ -293,6 +293,30 @@ impl Database {
         row.map(|r| Ok((r.try_get("value")?, get_date(&r, "expiresAt")?))).transpose()
     }
 
+    /// Takes a single-use value: deletes every row of the identifier and returns the newest
+    /// `(value, expiresAt)` it had, in one write transaction (only one caller can get it).
+    pub async fn consume_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
+        let mut tx = self.pool().await?.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query(r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#)
+            .bind(identifier)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let found = row.map(|r| Ok::<_, DbError>((r.try_get("value")?, get_date(&r, "expiresAt")?))).transpose()?;
+        sqlx::query(r#"delete from "verification" where "identifier" = ?"#).bind(identifier).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    /// Deletes the user; their sessions and accounts go with them (foreign keys cascade).
+    pub async fn delete_user(&self, user_id: &str) -> Result<(), DbError> {
+        let mut tx = self.pool().await?.begin().await?;
+        sqlx::query(r#"delete from "session" where "userId" = ?"#).bind(user_id).execute(&mut *tx).await?;
+        sqlx::query(r#"delete from "account" where "userId" = ?"#).bind(user_id).execute(&mut *tx).await?;
+        sqlx::query(r#"delete from "user" where "id" = ?"#).bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Resets a password with a single-use token, atomically: the token is consumed (only
     /// the first caller wins, and only if unexpired), the credential password is set (the
     /// account created if missing), and with `revoke_sessions` every session is deleted.

@@ -1,6 +1,7 @@
 //! The endpoints, one module per group, and the table the router and `auth.api` share.
 
 pub mod account;
+pub mod delete_user;
 pub mod email_verification;
 pub mod ok;
 pub mod password;
@@ -45,6 +46,9 @@ pub enum EndpointId {
     ResetPassword,
     SendVerificationEmail,
     VerifyEmail,
+    DeleteUser,
+    DeleteUserCallback,
+    UpdateSession,
 }
 
 pub struct Endpoint {
@@ -104,6 +108,15 @@ pub const ENDPOINTS: &[Endpoint] = &[
         accepts_form: false,
     },
     Endpoint { id: EndpointId::VerifyEmail, api_name: "verifyEmail", path: "/verify-email", methods: &["GET"], accepts_form: false },
+    Endpoint { id: EndpointId::DeleteUser, api_name: "deleteUser", path: "/delete-user", methods: &["POST"], accepts_form: false },
+    Endpoint {
+        id: EndpointId::DeleteUserCallback,
+        api_name: "deleteUserCallback",
+        path: "/delete-user/callback",
+        methods: &["GET"],
+        accepts_form: false,
+    },
+    Endpoint { id: EndpointId::UpdateSession, api_name: "updateSession", path: "/update-session", methods: &["POST"], accepts_form: false },
 ];
 
 pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
@@ -129,6 +142,9 @@ pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiE
         EndpointId::ResetPassword => password::reset_password(call).await,
         EndpointId::SendVerificationEmail => email_verification::send_verification_email(call).await,
         EndpointId::VerifyEmail => email_verification::verify_email(call).await,
+        EndpointId::DeleteUser => delete_user::delete_user(call).await,
+        EndpointId::DeleteUserCallback => delete_user::delete_user_callback(call).await,
+        EndpointId::UpdateSession => session::update_session(call).await,
     }
 }
 

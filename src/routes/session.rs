@@ -179,6 +179,15 @@ pub async fn list_sessions(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::Json(json!(active)))
 }
 
+/// `POST /update-session`: sets session additional fields. None are configurable yet
+/// (`session.additionalFields`), so after the session check this is always upstream's
+/// "No fields to update".
+pub async fn update_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    BodyReader::record(&call.body).finish()?;
+    require_session(call).await?;
+    Err(ApiError::message_only(400, "No fields to update"))
+}
+
 /// `POST /revoke-session`: deletes one of the caller's sessions (silently nothing otherwise).
 pub async fn revoke_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let (current, user) = require_session(call).await?;
