@@ -63,6 +63,12 @@ export interface BetterAuthOptions {
     [unsupported: string]: unknown;
   };
   user?: {
+    changeEmail?: {
+      enabled?: boolean;
+      /** Mails the current address first when it is verified. */
+      sendChangeEmailConfirmation?: (data: { user: User; newEmail: string; url: string; token: string }, request?: Request) => Promise<void> | void;
+      updateEmailWithoutVerification?: boolean;
+    };
     deleteUser?: {
       enabled?: boolean;
       sendDeleteAccountVerification?: (data: { user: User; url: string; token: string }, request?: Request) => Promise<void> | void;
@@ -222,6 +228,7 @@ export interface Auth {
     deleteUser: Endpoint<{ password?: string; token?: string; callbackURL?: string } | undefined, { success: boolean; message: string }>;
     deleteUserCallback: Endpoint<never, { success: boolean; message: string }, { token: string; callbackURL?: string }>;
     updateSession: Endpoint<Record<string, unknown>, { session: Session }>;
+    changeEmail: Endpoint<{ newEmail: string; callbackURL?: string }, { status: boolean }>;
   };
   options: BetterAuthOptions;
   $ERROR_CODES: Record<string, { code: string; message: string }>;

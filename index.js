@@ -66,6 +66,7 @@ const API_NAMES = [
   "deleteUser",
   "deleteUserCallback",
   "updateSession",
+  "changeEmail",
 ];
 
 async function callApi(core, name, input = {}) {

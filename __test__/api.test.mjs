@@ -194,6 +194,7 @@ describe("public surface", () => {
     const auth = makeAuth();
     assert.deepEqual(Object.keys(auth).sort(), ["$ERROR_CODES", "api", "fetch", "handler", "migrate", "options"]);
     assert.deepEqual(Object.keys(auth.api).sort(), [
+      "changeEmail",
       "changePassword",
       "deleteUser",
       "deleteUserCallback",

@@ -167,12 +167,14 @@ describe("differential: ours vs upstream better-auth", () => {
 
 describe("differential: email verification (requireEmailVerification)", () => {
   const mails = { ours: [], upstream: [] };
+  const confirmations = { ours: [], upstream: [] };
   const servers = {};
   const options = (impl) => ({
     impl,
     options: {
       emailAndPassword: { enabled: true, requireEmailVerification: true },
       emailVerification: { sendVerificationEmail: async (mail) => { mails[impl].push(mail); }, sendOnSignIn: true, autoSignInAfterVerification: true },
+      user: { changeEmail: { enabled: true, sendChangeEmailConfirmation: async (mail) => { confirmations[impl].push(mail); } } },
     },
   });
   before(async () => {
@@ -206,6 +208,17 @@ describe("differential: email verification (requireEmailVerification)", () => {
     await step("resend when verified", () => b.post("/api/auth/send-verification-email", { email }));
     await step("resend other email", () => b.post("/api/auth/send-verification-email", { email: `x-${email}` }));
     await step("sign-in verified", () => fresh().post("/api/auth/sign-in/email", { email, password: "password123" }));
+    const newEmail = `changed-${tag}@example.com`;
+    await step("change-email same", () => b.post("/api/auth/change-email", { newEmail: email }));
+    await step("change-email invalid", () => b.post("/api/auth/change-email", { newEmail: "nope" }));
+    await step("change-email signed out", () => fresh().post("/api/auth/change-email", { newEmail }));
+    await step("change-email", () => b.post("/api/auth/change-email", { newEmail, callbackURL: "/settings" }));
+    const confirm = new URL(confirmations[impl].at(-1).url);
+    await step("confirm old address", () => b.request(confirm.pathname + confirm.search));
+    const verifyNew = new URL(mails[impl].at(-1).url);
+    await step("verify new address", () => b.request(verifyNew.pathname + verifyNew.search.replace(/&callbackURL=.*/, "")));
+    await step("session after change", () => b.request("/api/auth/get-session"));
+    await step("sign-in with new email", () => fresh().post("/api/auth/sign-in/email", { email: newEmail, password: "password123" }));
     return { results, mailCount: mails[impl].length };
   }
 

@@ -155,8 +155,8 @@ mod tests {
 
     #[test]
     fn unsupported_reported_once_at_the_top() {
-        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"changeEmail": {"enabled": true}}}));
-        assert_eq!(r.unsupported, vec!["account", "user.changeEmail"]);
+        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"additionalFields": {"role": {"type": "string"}}}}));
+        assert_eq!(r.unsupported, vec!["account", "user.additionalFields"]);
     }
 
     #[test]

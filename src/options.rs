@@ -85,6 +85,12 @@ pub struct EmailVerificationOptions {
 }
 
 #[derive(Debug, Clone)]
+pub struct ChangeEmailOptions {
+    pub enabled: bool,
+    pub update_without_verification: bool,
+}
+
+#[derive(Debug, Clone)]
 pub struct DeleteUserOptions {
     pub enabled: bool,
     /// Seconds a deletion link lives (default 86400).
@@ -171,6 +177,7 @@ pub struct AuthOptions {
     pub email_reset: ResetPasswordOptions,
     pub email_verification: EmailVerificationOptions,
     pub delete_user: DeleteUserOptions,
+    pub change_email: ChangeEmailOptions,
     pub production: bool,
     pub test_env: bool,
     /// `NODE_ENV` is development/dev/test: the client IP falls back to 127.0.0.1.
@@ -220,6 +227,14 @@ struct RawOptions {
 #[serde(rename_all = "camelCase", default)]
 struct RawUser {
     delete_user: RawDeleteUser,
+    change_email: RawChangeEmail,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawChangeEmail {
+    enabled: Option<bool>,
+    update_email_without_verification: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -543,6 +558,10 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
             send_on_sign_in: raw.email_verification.send_on_sign_in.unwrap_or(false),
             auto_sign_in_after_verification: raw.email_verification.auto_sign_in_after_verification.unwrap_or(false),
             expires_in: positive_seconds("emailVerification.expiresIn", raw.email_verification.expires_in, 3600)?,
+        },
+        change_email: ChangeEmailOptions {
+            enabled: raw.user.change_email.enabled.unwrap_or(false),
+            update_without_verification: raw.user.change_email.update_email_without_verification.unwrap_or(false),
         },
         delete_user: DeleteUserOptions {
             enabled: raw.user.delete_user.enabled.unwrap_or(false),

@@ -250,6 +250,18 @@ impl Database {
         row.map(|r| user_from_row(&r, "")).transpose()
     }
 
+    /// Sets the user's email and whether it is verified; the updated user, or `None` if gone.
+    pub async fn update_user_email(&self, user_id: &str, email: &str, verified: bool, now: Millis) -> Result<Option<User>, DbError> {
+        sqlx::query(r#"update "user" set "email" = ?, "emailVerified" = ?, "updatedAt" = ? where "id" = ?"#)
+            .bind(email)
+            .bind(verified)
+            .bind(time_util::to_iso(now))
+            .bind(user_id)
+            .execute(self.pool().await?)
+            .await?;
+        self.find_user_by_id(user_id).await
+    }
+
     /// Marks the user's email verified; the updated user, or `None` if gone.
     pub async fn set_email_verified(&self, user_id: &str, now: Millis) -> Result<Option<User>, DbError> {
         sqlx::query(r#"update "user" set "emailVerified" = 1, "updatedAt" = ? where "id" = ?"#)

@@ -26,18 +26,33 @@ fn encode_uri_component(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, SET).to_string()
 }
 
-/// Mints the token and calls `sendVerificationEmail({ user, url, token })`.
-pub async fn send_verification_mail(call: &Call<'_>, user: &User, callback_url: Option<&str>) -> Result<(), ApiError> {
-    let ctx = call.ctx;
+/// Upstream's `createEmailVerificationToken`: `{ email, updateTo?, requestType?, userId }`.
+pub fn verification_token(call: &Call<'_>, email: &str, update_to: Option<&str>, request_type: Option<&str>, user_id: &str) -> String {
     let mut claims = Map::new();
-    claims.insert("email".into(), user.email.to_lowercase().into());
-    claims.insert("userId".into(), user.id.clone().into());
-    let token = sign_jwt(ctx.secret(), claims, now_ms() / 1000, ctx.options.email_verification.expires_in);
-    let url = format!(
+    claims.insert("email".into(), email.to_lowercase().into());
+    if let Some(update_to) = update_to {
+        claims.insert("updateTo".into(), update_to.to_lowercase().into());
+    }
+    if let Some(request_type) = request_type {
+        claims.insert("requestType".into(), request_type.into());
+    }
+    claims.insert("userId".into(), user_id.into());
+    sign_jwt(call.ctx.secret(), claims, now_ms() / 1000, call.ctx.options.email_verification.expires_in)
+}
+
+/// `<baseURL>/verify-email?token=...&callbackURL=...` (callbackURL defaults to `/`).
+pub fn verification_url(call: &Call<'_>, token: &str, callback_url: Option<&str>) -> String {
+    format!(
         "{}/verify-email?token={token}&callbackURL={}",
         call.base_url(),
         encode_uri_component(callback_url.filter(|c| !c.is_empty()).unwrap_or("/"))
-    );
+    )
+}
+
+/// Mints a plain verification token and calls `sendVerificationEmail({ user, url, token })`.
+pub async fn send_verification_mail(call: &Call<'_>, user: &User, callback_url: Option<&str>) -> Result<(), ApiError> {
+    let token = verification_token(call, &user.email, None, None, &user.id);
+    let url = verification_url(call, &token, callback_url);
     call.call_back(SEND_VERIFICATION_EMAIL, vec![json!({ "user": user, "url": url, "token": token })])
         .await
         .map_err(|_| ApiError::internal())
@@ -77,6 +92,71 @@ pub async fn send_verification_email(call: &mut Call<'_>) -> Result<Reply, ApiEr
     Ok(Reply::Json(json!({ "status": true })))
 }
 
+/// The change-email branches of `/verify-email` (spec §7.1): the old address confirmed, the
+/// new address verified, or the legacy direct change.
+async fn verify_email_change(
+    call: &mut Call<'_>,
+    email: &str,
+    update_to: &str,
+    request_type: Option<&str>,
+    user_id: Option<&str>,
+    callback_url: Option<String>,
+    fail: impl Fn(ErrorCode) -> ApiError,
+) -> Result<Reply, ApiError> {
+    let ctx = call.ctx;
+    let Some(user_id) = user_id else { return Err(fail(codes::INVALID_TOKEN)) };
+    let Some(bound) = ctx.db.find_user_by_id(user_id).await.or_internal(&ctx.logger, "verify-email")? else {
+        return Err(fail(codes::USER_NOT_FOUND));
+    };
+    if bound.email.to_lowercase() != email {
+        return Err(fail(codes::INVALID_TOKEN));
+    }
+    let session = resolve_session(call, false).await.ok().flatten();
+    if session.as_ref().is_some_and(|(_, current)| current.id != bound.id) {
+        return Err(fail(codes::INVALID_USER));
+    }
+    let respond = |body: Value| match &callback_url {
+        Some(url) => Err(ApiError::redirect(url.clone())),
+        None => Ok(Reply::Json(body)),
+    };
+    match request_type {
+        Some("change-email-confirmation") => {
+            let token = verification_token(call, email, Some(update_to), Some("change-email-verification"), &bound.id);
+            let url = verification_url(call, &token, callback_url.as_deref());
+            if ctx.has_function(SEND_VERIFICATION_EMAIL) {
+                let user = User { email: update_to.to_owned(), ..bound.clone() };
+                call.call_back(SEND_VERIFICATION_EMAIL, vec![json!({ "user": user, "url": url, "token": token })])
+                    .await
+                    .map_err(|_| ApiError::internal())?;
+            }
+            respond(json!({ "status": true }))
+        }
+        Some("change-email-verification") => {
+            let verified = bound.email_verified;
+            let updated = ctx.db.update_user_email(&bound.id, update_to, verified, now_ms()).await.or_internal(&ctx.logger, "verify-email")?;
+            let updated = updated.unwrap_or(User { email: update_to.to_owned(), ..bound.clone() });
+            if verified && ctx.has_function(AFTER_VERIFICATION) {
+                call.call_back(AFTER_VERIFICATION, vec![json!(updated)]).await.map_err(|_| ApiError::internal())?;
+            }
+            if let Some((session, _)) = &session {
+                set_session_cookie(call, session, None);
+            }
+            respond(json!({ "status": true, "user": updated }))
+        }
+        _ => {
+            let updated = ctx.db.update_user_email(&bound.id, update_to, false, now_ms()).await.or_internal(&ctx.logger, "verify-email")?;
+            let updated = updated.unwrap_or(User { email: update_to.to_owned(), email_verified: false, ..bound.clone() });
+            if ctx.has_function(SEND_VERIFICATION_EMAIL) {
+                send_verification_mail(call, &updated, callback_url.as_deref()).await?;
+            }
+            if let Some((session, _)) = &session {
+                set_session_cookie(call, session, None);
+            }
+            respond(json!({ "status": true, "user": updated }))
+        }
+    }
+}
+
 /// `GET /verify-email?token=...&callbackURL=...`.
 pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let query_string = |key: &str| call.query.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -107,9 +187,11 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let Some(email) = claims.get("email").and_then(Value::as_str).filter(|e| crate::validate::is_valid_email(e)) else {
         return Err(ApiError::empty(500));
     };
-    // Change-email tokens (`updateTo`) belong to the change-email flow, not supported yet.
-    if claims.contains_key("updateTo") {
-        return Err(fail(codes::INVALID_TOKEN));
+    if let Some(update_to) = claims.get("updateTo").and_then(Value::as_str) {
+        let update_to = update_to.to_owned();
+        let request_type = claims.get("requestType").and_then(Value::as_str).map(str::to_owned);
+        let user_id = claims.get("userId").and_then(Value::as_str).map(str::to_owned);
+        return verify_email_change(call, email, &update_to, request_type.as_deref(), user_id.as_deref(), callback_url.clone(), fail).await;
     }
     let Some(user) = ctx.db.find_user_by_email(&email.to_lowercase()).await.or_internal(&ctx.logger, "verify-email")? else {
         return Err(fail(codes::USER_NOT_FOUND));

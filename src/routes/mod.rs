@@ -49,6 +49,7 @@ pub enum EndpointId {
     DeleteUser,
     DeleteUserCallback,
     UpdateSession,
+    ChangeEmail,
 }
 
 pub struct Endpoint {
@@ -117,6 +118,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         accepts_form: false,
     },
     Endpoint { id: EndpointId::UpdateSession, api_name: "updateSession", path: "/update-session", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::ChangeEmail, api_name: "changeEmail", path: "/change-email", methods: &["POST"], accepts_form: false },
 ];
 
 pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
@@ -145,6 +147,7 @@ pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiE
         EndpointId::DeleteUser => delete_user::delete_user(call).await,
         EndpointId::DeleteUserCallback => delete_user::delete_user_callback(call).await,
         EndpointId::UpdateSession => session::update_session(call).await,
+        EndpointId::ChangeEmail => user::change_email(call).await,
     }
 }
 
