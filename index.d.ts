@@ -46,6 +46,9 @@ export interface BetterAuthOptions {
     resetPasswordTokenExpiresIn?: number;
     onPasswordReset?: (data: { user: User }, request?: Request) => Promise<void> | void;
     revokeSessionsOnPasswordReset?: boolean;
+    /** Generic-duplicate mode only: told about a sign-up with a taken email. */
+    onExistingUserSignUp?: (data: { user: User }, request?: Request) => Promise<void> | void;
+    customSyntheticUser?: (data: { coreFields: Omit<User, "id">; additionalFields: Record<string, unknown>; id: string }) => Record<string, unknown>;
     /** Unverified users cannot sign in; sign-up answers duplicates like successes. */
     requireEmailVerification?: boolean;
     [unsupported: string]: unknown;

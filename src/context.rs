@@ -91,6 +91,9 @@ pub struct Call<'a> {
     pub base_origin: Option<String>,
     /// Origins a `trustedOrigins` function allowed for this request.
     pub extra_trusted_origins: Vec<String>,
+    /// The HTTP request's method and URL (`None` for `auth.api` calls), for the `request`
+    /// argument function options receive.
+    pub request_line: Option<(String, String)>,
 }
 
 impl Call<'_> {
@@ -111,8 +114,12 @@ impl Call<'_> {
         self.params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
-    /// Calls a function option (dotted path), logging a failure; `Err` carries its message.
-    pub async fn call_back(&self, path: &str, args: Vec<Value>) -> Result<(), String> {
+    /// Calls a function option (dotted path) with `args` and, over HTTP, the request as the
+    /// last argument (upstream passes `ctx.request`); logs a failure.
+    pub async fn call_back(&self, path: &str, mut args: Vec<Value>) -> Result<(), String> {
+        if let (Some((method, url)), Some(headers)) = (&self.request_line, &self.headers) {
+            args.push(crate::callbacks::request_arg(method, url, headers));
+        }
         let segments: Vec<&str> = path.split('.').collect();
         self.ctx.call_option(&segments, args).await.map(|_| ())
     }

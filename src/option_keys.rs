@@ -161,8 +161,8 @@ mod tests {
 
     #[test]
     fn markers_are_leaves() {
-        let r = run(json!({"emailAndPassword": {"onExistingUserSignUp": {"$$betterAuthRs": "function"}}}));
-        assert_eq!(r.unsupported, vec!["emailAndPassword.onExistingUserSignUp"]);
+        let r = run(json!({"emailAndPassword": {"password": {"hash": {"$$betterAuthRs": "function"}}}}));
+        assert_eq!(r.unsupported, vec!["emailAndPassword.password"]);
         let functions = function_paths(&json!({"emailAndPassword": {"sendResetPassword": {"$$betterAuthRs": "function"}}, "x": 1}));
         assert_eq!(functions.into_iter().collect::<Vec<_>>(), vec!["emailAndPassword.sendResetPassword"]);
         assert_eq!(describe(&json!({"$$betterAuthRs": "instance", "name": "Pool"})), "a Pool instance");

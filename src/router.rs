@@ -39,6 +39,7 @@ pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
         http: true,
         base_origin,
         extra_trusted_origins: req.extra_trusted_origins,
+        request_line: Some((req.method.clone(), req.url.clone())),
     };
     let result = match origin_check_middleware(&call) {
         Ok(()) => routes::dispatch(endpoint.id, &mut call).await,
@@ -73,6 +74,7 @@ pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
         http: false,
         base_origin: ctx.options.base_origin.clone(),
         extra_trusted_origins: Vec::new(),
+        request_line: None,
     };
     let result = routes::dispatch(endpoint.id, &mut call).await;
     Some(respond(result, call.out))

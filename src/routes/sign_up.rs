@@ -13,6 +13,26 @@ use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
 use crate::validate::{BodyReader, MAX_IMAGE_URL_LENGTH, MAX_NAME_LENGTH};
 
+const ON_EXISTING_USER_SIGN_UP: &str = "emailAndPassword.onExistingUserSignUp";
+const CUSTOM_SYNTHETIC_USER: &str = "emailAndPassword.customSyntheticUser";
+
+/// The answer to a duplicate sign-up in generic mode: a user that looks new (fresh id), or
+/// what `customSyntheticUser({ coreFields, additionalFields, id })` returns.
+async fn synthetic(call: &Call<'_>, user: &User) -> Reply {
+    let fake = User { id: generate_id(), ..user.clone() };
+    if call.ctx.has_function(CUSTOM_SYNTHETIC_USER) {
+        let mut core = serde_json::to_value(&fake).unwrap_or_default();
+        if let Some(map) = core.as_object_mut() {
+            map.remove("id");
+        }
+        let args = vec![json!({ "coreFields": core, "additionalFields": {}, "id": fake.id })];
+        if let Ok(custom @ serde_json::Value::Object(_)) = call.ctx.call_option(&["emailAndPassword", "customSyntheticUser"], args).await {
+            return Reply::Json(json!({ "token": null, "user": custom }));
+        }
+    }
+    Reply::Json(json!({ "token": null, "user": fake }))
+}
+
 pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let mut body = BodyReader::object(&call.body);
     let name = body.string("name");
@@ -38,14 +58,16 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let email = email.to_lowercase();
     let now = now_ms();
     let user = User { id: generate_id(), name, email, email_verified: false, image, created_at: now, updated_at: now };
-    let synthetic = || Reply::Json(json!({ "token": null, "user": User { id: generate_id(), ..user.clone() } }));
-
     let existing = ctx.db.find_user_by_email(&user.email).await.or_internal(&ctx.logger, "sign-up lookup")?;
-    if existing.is_some() {
+    if let Some(existing) = existing {
         ctx.logger.info(&format!("Sign-up attempt for existing email: {}", user.email));
         if generic_duplicates {
             let _ = ctx.hasher.hash(&password).await;
-            return Ok(synthetic());
+            if ctx.has_function(ON_EXISTING_USER_SIGN_UP) {
+                // As upstream: a failure here is logged, never shown to the caller.
+                let _ = call.call_back(ON_EXISTING_USER_SIGN_UP, vec![json!({ "user": existing })]).await;
+            }
+            return Ok(synthetic(call, &user).await);
         }
         return Err(ApiError::new(422, codes::USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL));
     }
@@ -58,7 +80,7 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         // A concurrent sign-up with the same email loses here, on the unique index.
         if e.is_unique_violation() {
             if generic_duplicates {
-                return Ok(synthetic());
+                return Ok(synthetic(call, &user).await);
             }
             return Err(ApiError::new(422, codes::USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL));
         }
