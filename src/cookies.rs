@@ -1,22 +1,10 @@
 //! Auth cookies as upstream names, signs and serializes them (spec §4).
 
 use cookie::{Cookie, SameSite as CookieSameSite};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::crypto;
+use crate::http::encode_uri_component;
 use crate::options::{AuthOptions, CookieAttributes, SameSite};
-
-/// What JavaScript's `encodeURIComponent` leaves alone.
-const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'!')
-    .remove(b'~')
-    .remove(b'*')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')');
 
 /// The names of the auth cookies, fixed at construction (`__Secure-` iff cookies are secure).
 #[derive(Debug, Clone)]
@@ -101,7 +89,7 @@ impl ResponseCookies {
 }
 
 fn serialize(name: &str, value: &str, max_age: Option<i64>, attrs: &CookieAttributes) -> String {
-    let encoded = utf8_percent_encode(value, URI_COMPONENT).to_string();
+    let encoded = encode_uri_component(value);
     let mut c = Cookie::new(name.to_owned(), encoded);
     c.set_path(attrs.path.clone());
     c.set_http_only(attrs.http_only);
@@ -183,7 +171,7 @@ mod tests {
     #[test]
     fn tampered_or_malformed_signed_cookies_are_absent() {
         let sig = crypto::sign("k", "tok");
-        let enc = |v: &str| utf8_percent_encode(v, URI_COMPONENT).to_string();
+        let enc = encode_uri_component;
         for bad in [format!("tok2.{sig}"), "tok".into(), ".".into(), format!(".{sig}"), "tok.short=".into()] {
             let jar = RequestCookies::parse(Some(&format!("n={}", enc(&bad))));
             assert_eq!(jar.get_signed("n", "k"), None, "{bad}");

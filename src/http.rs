@@ -82,3 +82,18 @@ impl Response {
         }
     }
 }
+
+/// JavaScript's `encodeURIComponent` (cookie values, callback URLs in mailed links).
+pub fn encode_uri_component(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'!')
+        .remove(b'~')
+        .remove(b'*')
+        .remove(b'\'')
+        .remove(b'(')
+        .remove(b')');
+    percent_encoding::utf8_percent_encode(s, SET).to_string()
+}

@@ -158,6 +158,17 @@ impl<'a> BodyReader<'a> {
     }
 }
 
+/// JavaScript truthiness of a JSON value (upstream's `if (body.email)` and `a || b`).
+pub fn is_truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
 /// `z.coerce.boolean()` on a query value: any non-empty string (even `"false"`) is true.
 pub fn query_bool(query: &Map<String, Value>, key: &str) -> bool {
     match query.get(key) {

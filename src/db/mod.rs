@@ -298,22 +298,14 @@ impl Database {
             .bind(time_util::to_iso(time_util::now_ms()))
             .execute(pool)
             .await?;
-        let row = sqlx::query(r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#)
-            .bind(identifier)
-            .fetch_optional(pool)
-            .await?;
-        row.map(|r| Ok((r.try_get("value")?, get_date(&r, "expiresAt")?))).transpose()
+        newest_verification(pool, identifier).await
     }
 
     /// Takes a single-use value: deletes every row of the identifier and returns the newest
     /// `(value, expiresAt)` it had, in one write transaction (only one caller can get it).
     pub async fn consume_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
         let mut tx = self.pool().await?.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query(r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#)
-            .bind(identifier)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let found = row.map(|r| Ok::<_, DbError>((r.try_get("value")?, get_date(&r, "expiresAt")?))).transpose()?;
+        let found = newest_verification(&mut *tx, identifier).await?;
         sqlx::query(r#"delete from "verification" where "identifier" = ?"#).bind(identifier).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(found)
@@ -342,14 +334,9 @@ impl Database {
         now: Millis,
     ) -> Result<bool, DbError> {
         let mut tx = self.pool().await?.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query(r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#)
-            .bind(identifier)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let valid = match &row {
-            Some(r) => get_date(r, "expiresAt")? >= now && r.try_get::<String, _>("value")? == user_id,
-            None => false,
-        };
+        let valid = newest_verification(&mut *tx, identifier)
+            .await?
+            .is_some_and(|(value, expires_at)| expires_at >= now && value == user_id);
         sqlx::query(r#"delete from "verification" where "identifier" = ?"#).bind(identifier).execute(&mut *tx).await?;
         if !valid {
             tx.commit().await?;
@@ -493,6 +480,18 @@ impl Database {
             .await?;
         Ok(())
     }
+}
+
+/// The newest `(value, expiresAt)` stored for a verification identifier.
+async fn newest_verification<'c, E>(executor: E, identifier: &str) -> Result<Option<(String, Millis)>, DbError>
+where
+    E: sqlx::Executor<'c, Database = Sqlite>,
+{
+    let row = sqlx::query(r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#)
+        .bind(identifier)
+        .fetch_optional(executor)
+        .await?;
+    row.map(|r| Ok((r.try_get("value")?, get_date(&r, "expiresAt")?))).transpose()
 }
 
 async fn insert_user(tx: &mut Transaction<'_, Sqlite>, user: &User) -> Result<(), DbError> {

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::context::Call;
 use crate::error::{ApiError, ErrorCode, codes};
 use crate::middleware::trusted_origins::is_trusted;
+use crate::validate::is_truthy;
 
 /// Runs for every non-GET/HEAD/OPTIONS HTTP request before the endpoint.
 pub fn origin_check_middleware(call: &Call<'_>) -> Result<(), ApiError> {
@@ -37,15 +38,19 @@ pub fn origin_check_middleware(call: &Call<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// JavaScript truthiness, for `body.callbackURL || query.callbackURL`.
+/// `value` when JavaScript would find it truthy (`body.callbackURL || query.callbackURL`).
 fn truthy(value: Option<&Value>) -> Option<&Value> {
-    value.filter(|v| match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::String(s) => !s.is_empty(),
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        _ => true,
-    })
+    value.filter(|v| is_truthy(v))
+}
+
+/// The redirect-target check GET endpoints run themselves (`/verify-email`,
+/// `/reset-password/:token`, `/delete-user/callback`), as upstream's `originCheck` does.
+pub fn check_callback_url(call: &Call<'_>, url: &str) -> Result<(), ApiError> {
+    if !call.http || call.ctx.options.disable_origin_check || url.is_empty() || is_trusted(url, &call.trusted_origins(), true) {
+        return Ok(());
+    }
+    call.ctx.logger.error(&format!("Invalid callbackURL: {url}"));
+    Err(ApiError::new(403, codes::INVALID_CALLBACK_URL))
 }
 
 /// First-login CSRF for `/sign-in/email` and `/sign-up/email`, using Fetch Metadata.

@@ -4,10 +4,11 @@
 use serde_json::{Value, json};
 
 use crate::context::Call;
+use crate::http::encode_uri_component;
 use crate::crypto::random_lowercase_token;
 use crate::db::models::User;
 use crate::error::{ApiError, ErrorCode, OrInternal, codes};
-use crate::middleware::trusted_origins::is_trusted;
+use crate::middleware::origin_check::check_callback_url;
 use crate::routes::session::{delete_session_cookie, require_session, resolve_session};
 use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
@@ -21,11 +22,6 @@ fn deleted() -> Reply {
     Reply::Json(json!({ "success": true, "message": "User deleted" }))
 }
 
-fn encode_uri_component(s: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
-    percent_encoding::utf8_percent_encode(s, SET).to_string()
-}
 
 /// `beforeDelete` (may refuse by throwing), delete, clear cookies, `afterDelete`.
 async fn delete_current_user(call: &mut Call<'_>, user: &User) -> Result<(), ApiError> {
@@ -106,11 +102,7 @@ pub async fn delete_user_callback(call: &mut Call<'_>) -> Result<Reply, ApiError
     };
     let callback_url = call.query.get("callbackURL").and_then(Value::as_str).filter(|c| !c.is_empty()).map(str::to_owned);
     let ctx = call.ctx;
-    if let Some(url) = &callback_url {
-        if call.http && !ctx.options.disable_origin_check && !is_trusted(url, &call.trusted_origins(), true) {
-            return Err(ApiError::new(403, codes::INVALID_CALLBACK_URL));
-        }
-    }
+    check_callback_url(call, callback_url.as_deref().unwrap_or(""))?;
     if !ctx.options.delete_user.enabled {
         return Err(ApiError::with_message(404, ErrorCode { code: "NOT_FOUND", message: "" }, "Not found"));
     }

@@ -7,10 +7,11 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use crate::context::Call;
+use crate::http::encode_uri_component;
 use crate::crypto::{JwtError, sign_jwt, verify_jwt};
 use crate::db::models::User;
 use crate::error::{ApiError, ErrorCode, OrInternal, codes};
-use crate::middleware::trusted_origins::is_trusted;
+use crate::middleware::origin_check::check_callback_url;
 use crate::routes::Reply;
 use crate::routes::session::{create_session, resolve_session, set_session_cookie};
 use crate::time_util::now_ms;
@@ -20,11 +21,6 @@ pub const SEND_VERIFICATION_EMAIL: &str = "emailVerification.sendVerificationEma
 const BEFORE_VERIFICATION: &str = "emailVerification.beforeEmailVerification";
 const AFTER_VERIFICATION: &str = "emailVerification.afterEmailVerification";
 
-fn encode_uri_component(s: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
-    percent_encoding::utf8_percent_encode(s, SET).to_string()
-}
 
 /// Upstream's `createEmailVerificationToken`: `{ email, updateTo?, requestType?, userId }`.
 pub fn verification_token(call: &Call<'_>, email: &str, update_to: Option<&str>, request_type: Option<&str>, user_id: &str) -> String {
@@ -165,12 +161,7 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     };
     let callback_url = query_string("callbackURL").filter(|c| !c.is_empty());
     let ctx = call.ctx;
-    if let Some(url) = &callback_url {
-        if call.http && !ctx.options.disable_origin_check && !is_trusted(url, &call.trusted_origins(), true) {
-            ctx.logger.error(&format!("Invalid callbackURL: {url}"));
-            return Err(ApiError::new(403, codes::INVALID_CALLBACK_URL));
-        }
-    }
+    check_callback_url(call, callback_url.as_deref().unwrap_or(""))?;
     // Failures redirect to callbackURL with `?error=CODE` when there is one, else 401 JSON.
     let fail = |code: ErrorCode| match &callback_url {
         Some(url) => {

@@ -5,9 +5,10 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::context::Call;
+use crate::http::encode_uri_component;
 use crate::crypto::random_string;
 use crate::error::{ApiError, OrInternal, codes};
-use crate::middleware::trusted_origins::is_trusted;
+use crate::middleware::origin_check::check_callback_url;
 use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
 use crate::validate::BodyReader;
@@ -52,12 +53,6 @@ pub async fn request_password_reset(call: &mut Call<'_>) -> Result<Reply, ApiErr
     Ok(generic())
 }
 
-/// JavaScript's `encodeURIComponent`.
-fn encode_uri_component(s: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
-    percent_encoding::utf8_percent_encode(s, SET).to_string()
-}
 
 /// `callbackURL` resolved against the base URL, with `key=value` set in its query.
 fn with_query(base_url: &str, target: &str, key: &str, value: &str) -> String {
@@ -77,10 +72,7 @@ pub async fn reset_password_callback(call: &mut Call<'_>) -> Result<Reply, ApiEr
         }
     };
     let ctx = call.ctx;
-    if call.http && !ctx.options.disable_origin_check && !callback_url.is_empty() && !is_trusted(&callback_url, &call.trusted_origins(), true) {
-        ctx.logger.error(&format!("Invalid callbackURL: {callback_url}"));
-        return Err(ApiError::new(403, codes::INVALID_CALLBACK_URL));
-    }
+    check_callback_url(call, &callback_url)?;
     let base_url = call.base_url();
     let token = call.param("token").unwrap_or("").to_owned();
     if token.is_empty() || callback_url.is_empty() {

@@ -11,7 +11,7 @@ use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verificati
 use crate::routes::session::{create_session, require_session, set_session_cookie};
 use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
-use crate::validate::{BodyReader, MAX_IMAGE_URL_LENGTH, MAX_NAME_LENGTH};
+use crate::validate::{BodyReader, MAX_IMAGE_URL_LENGTH, MAX_NAME_LENGTH, is_truthy};
 
 /// `POST /update-user`: name and image (additional fields come with `user.additionalFields`).
 pub async fn update_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
@@ -48,17 +48,6 @@ pub async fn update_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     }
     set_session_cookie(call, &session, None);
     Ok(Reply::Json(json!({ "status": true })))
-}
-
-/// JavaScript truthiness of a JSON value.
-fn is_truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        _ => true,
-    }
 }
 
 /// `POST /change-password`, optionally ending every other session.
