@@ -45,13 +45,11 @@ pub fn normalize_path(pathname: &str, base_path: &str) -> String {
         }
     }
     let base = base_path.to_lowercase();
-    if !base.is_empty() {
-        if let Some(rest) = path.strip_prefix(&base) {
-            if rest.is_empty() || rest.starts_with('/') {
+    if !base.is_empty()
+        && let Some(rest) = path.strip_prefix(&base)
+            && (rest.is_empty() || rest.starts_with('/')) {
                 path = rest.to_owned();
             }
-        }
-    }
     let trimmed = path.trim_end_matches('/');
     if trimmed.is_empty() { "/".to_owned() } else { trimmed.to_owned() }
 }

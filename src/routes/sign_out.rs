@@ -17,11 +17,10 @@ pub async fn sign_out(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     body.finish()?;
     let ctx = call.ctx;
     let token = call.cookies.get_signed(&ctx.cookies.names.session_token, ctx.secret()).map(str::to_owned);
-    if let Some(token) = token {
-        if let Err(e) = ctx.db.delete_session(&token).await {
+    if let Some(token) = token
+        && let Err(e) = ctx.db.delete_session(&token).await {
             ctx.logger.error(&format!("Failed to delete session from database: {e}"));
         }
-    }
     delete_session_cookie(call);
     Ok(Reply::Json(json!({ "success": true })))
 }

@@ -173,11 +173,10 @@ pub async fn change_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             }
         };
         set_session_cookie(call, &session, None);
-        if can_send_verification {
-            if let Some(updated) = updated {
+        if can_send_verification
+            && let Some(updated) = updated {
                 send_verification_mail(call, &updated, callback_url.as_deref()).await?;
             }
-        }
         return Ok(ok());
     }
     if can_send_confirmation {
