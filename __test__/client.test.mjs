@@ -74,3 +74,63 @@ describe("official better-auth client", () => {
     assert.equal(short.error.code, "PASSWORD_TOO_SHORT");
   });
 });
+
+describe("official client: the account API", () => {
+  let server;
+  const mails = { reset: [], verify: [], remove: [] };
+  before(async () => {
+    server = await startServer({
+      options: {
+        emailAndPassword: { enabled: true, sendResetPassword: async (m) => { mails.reset.push(m); } },
+        emailVerification: { sendVerificationEmail: async (m) => { mails.verify.push(m); } },
+        user: {
+          changeEmail: { enabled: true, updateEmailWithoutVerification: true },
+          deleteUser: { enabled: true, sendDeleteAccountVerification: async (m) => { mails.remove.push(m); } },
+        },
+      },
+    });
+  });
+  after(() => server.close());
+
+  it("lists sessions, updates the user, changes password and email, resets, verifies and deletes", async () => {
+    const { fetchImpl } = browserLikeFetch();
+    const client = createAuthClient({ baseURL: server.url, fetchOptions: { customFetchImpl: fetchImpl } });
+    const email = uniqueEmail("account");
+    await client.signUp.email({ name: "Acc", email, password: "password123" });
+
+    const sessions = await client.listSessions();
+    assert.equal(sessions.error, null);
+    assert.equal(sessions.data.length, 1);
+
+    assert.deepEqual((await client.updateUser({ name: "Renamed" })).data, { status: true });
+    assert.equal((await client.getSession()).data.user.name, "Renamed");
+
+    const wrong = await client.changePassword({ currentPassword: "nope-nope", newPassword: "password456" });
+    assert.equal(wrong.error.code, "INVALID_PASSWORD");
+    const changed = await client.changePassword({ currentPassword: "password123", newPassword: "password456", revokeOtherSessions: true });
+    assert.equal(changed.error, null);
+    assert.match(changed.data.token, /^[A-Za-z0-9]{32}$/);
+
+    const newEmail = uniqueEmail("client-new");
+    assert.deepEqual((await client.changeEmail({ newEmail })).data, { status: true });
+    assert.equal((await client.getSession()).data.user.email, newEmail);
+
+    await client.sendVerificationEmail({ email: newEmail });
+    const verifyLink = new URL(mails.verify.at(-1).url);
+    const verified = await client.verifyEmail({ query: { token: verifyLink.searchParams.get("token") } });
+    assert.equal(verified.error, null);
+    assert.equal((await client.getSession()).data.user.emailVerified, true);
+
+    assert.deepEqual((await client.requestPasswordReset({ email: newEmail, redirectTo: "/reset" })).data.status, true);
+    const reset = await client.resetPassword({ newPassword: "password789", token: mails.reset.at(-1).token });
+    assert.equal(reset.error, null);
+
+    const deletion = await client.deleteUser({ callbackURL: "/bye" });
+    assert.deepEqual(deletion.data, { success: true, message: "Verification email sent" });
+    const { token } = mails.remove.at(-1);
+    const done = await fetchImpl(`${server.url}/api/auth/delete-user/callback?token=${token}`);
+    assert.equal(done.status, 200);
+    const signIn = await client.signIn.email({ email: newEmail, password: "password789" });
+    assert.equal(signIn.error.code, "INVALID_EMAIL_OR_PASSWORD", "the account is gone");
+  });
+});
