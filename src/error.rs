@@ -75,7 +75,8 @@ error_codes! {
     PASSWORD_ALREADY_SET => "User already has a password set",
 }
 
-/// Codes upstream emits outside its catalog (spec §3.4), plus our request-size limit.
+/// Codes upstream emits outside its catalog (spec §3.4 and better-call's), plus our
+/// request-size limit.
 pub mod extra_codes {
     use super::ErrorCode;
     pub const EMAIL_PASSWORD_SIGN_UP_DISABLED: ErrorCode =
@@ -86,6 +87,12 @@ pub mod extra_codes {
         ErrorCode { code: "PAYLOAD_TOO_LARGE", message: "Request body is too large" };
     pub const INTERNAL_SERVER_ERROR: ErrorCode =
         ErrorCode { code: "INTERNAL_SERVER_ERROR", message: "Internal Server Error" };
+    pub const RESET_PASSWORD_DISABLED: ErrorCode =
+        ErrorCode { code: "RESET_PASSWORD_DISABLED", message: "Reset password isn't enabled" };
+    pub const NOT_FOUND: ErrorCode = ErrorCode { code: "NOT_FOUND", message: "Not found" };
+    pub const INVALID_JSON: ErrorCode = ErrorCode { code: "BAD_REQUEST", message: "Invalid JSON in request body" };
+    /// Its message is always built (it names the content types).
+    pub const UNSUPPORTED_MEDIA_TYPE: ErrorCode = ErrorCode { code: "UNSUPPORTED_MEDIA_TYPE", message: "Unsupported media type" };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -6,7 +6,7 @@ use url::Url;
 
 use crate::context::{AuthContext, Call, Outgoing};
 use crate::cookies::RequestCookies;
-use crate::error::{ApiError, ErrorCode, extra_codes};
+use crate::error::{ApiError, extra_codes};
 use crate::http::{Headers, Request, Response};
 use crate::middleware::origin_check::origin_check_middleware;
 use crate::routes::{self, ENDPOINTS, Endpoint, Reply};
@@ -133,7 +133,7 @@ fn parse_body(ctx: &AuthContext, req: &Request, endpoint: &Endpoint) -> Result<V
     }
     let allowed: &[&str] = if endpoint.accepts_form { &[FORM, JSON] } else { &[JSON] };
     let unsupported = |message: String| {
-        ApiError::with_message(415, ErrorCode { code: "UNSUPPORTED_MEDIA_TYPE", message: "" }, message)
+        ApiError::with_message(415, extra_codes::UNSUPPORTED_MEDIA_TYPE, message)
     };
     let Some(raw_type) = req.headers.get("content-type") else {
         return Err(unsupported(format!("Content-Type is required. Allowed types: {}", allowed.join(", "))));
@@ -153,7 +153,7 @@ fn parse_body(ctx: &AuthContext, req: &Request, endpoint: &Endpoint) -> Result<V
         return Ok(Value::Object(map));
     }
     serde_json::from_slice(bytes).map_err(|_| {
-        ApiError::with_message(400, ErrorCode { code: "BAD_REQUEST", message: "" }, "Invalid JSON in request body")
+        ApiError::new(400, extra_codes::INVALID_JSON)
     })
 }
 

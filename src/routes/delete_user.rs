@@ -7,7 +7,7 @@ use crate::context::Call;
 use crate::http::encode_uri_component;
 use crate::crypto::random_lowercase_token;
 use crate::db::models::User;
-use crate::error::{ApiError, ErrorCode, OrInternal, codes};
+use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::middleware::origin_check::check_callback_url;
 use crate::routes::session::{delete_session_cookie, require_session, resolve_session};
 use crate::routes::{Reply, check_password_length};
@@ -104,7 +104,7 @@ pub async fn delete_user_callback(call: &mut Call<'_>) -> Result<Reply, ApiError
     let ctx = call.ctx;
     check_callback_url(call, callback_url.as_deref().unwrap_or(""))?;
     if !ctx.options.delete_user.enabled {
-        return Err(ApiError::with_message(404, ErrorCode { code: "NOT_FOUND", message: "" }, "Not found"));
+        return Err(ApiError::new(404, extra_codes::NOT_FOUND));
     }
     let Some((_, user)) = resolve_session(call, false).await.ok().flatten() else {
         return Err(ApiError::new(404, codes::FAILED_TO_GET_USER_INFO));

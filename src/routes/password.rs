@@ -7,7 +7,7 @@ use url::Url;
 use crate::context::Call;
 use crate::http::encode_uri_component;
 use crate::crypto::random_string;
-use crate::error::{ApiError, OrInternal, codes};
+use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::middleware::origin_check::check_callback_url;
 use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
@@ -29,7 +29,7 @@ pub async fn request_password_reset(call: &mut Call<'_>) -> Result<Reply, ApiErr
     let ctx = call.ctx;
     if !ctx.has_function(SEND_RESET_PASSWORD) {
         ctx.logger.error("Reset password isn't enabled. Pass an emailAndPassword.sendResetPassword function in your auth config.");
-        return Err(ApiError::with_message(400, crate::error::ErrorCode { code: "RESET_PASSWORD_DISABLED", message: "" }, "Reset password isn't enabled"));
+        return Err(ApiError::new(400, extra_codes::RESET_PASSWORD_DISABLED));
     }
     let generic = || Reply::Json(json!({ "status": true, "message": GENERIC_ANSWER }));
     let Some(user) = ctx.db.find_user_by_email(&email.to_lowercase()).await.or_internal(&ctx.logger, "request-password-reset")? else {
