@@ -16,8 +16,11 @@ export type LogLevel = "debug" | "info" | "success" | "warn" | "error";
  * accepted with a warning, and keys upstream does not know throw.
  */
 export interface BetterAuthOptions {
-  /** `sqlite:./auth.db` or `sqlite::memory:`; default: the file `./better-auth.db`. */
-  database?: string;
+  /**
+   * `sqlite:./auth.db` or `sqlite::memory:`, `{ provider: "sqlite", url }`, or the better-sqlite3
+   * `Database` an upstream config passes (its file is opened); default: `./better-auth.db`.
+   */
+  database?: string | { provider: "sqlite"; url: string } | { prepare: (...args: never[]) => unknown; name: string; memory: boolean };
   /** Create or complete the tables on first use (default: true for SQLite). */
   autoMigrate?: boolean;
   /** Default: `BETTER_AUTH_SECRET`, then `AUTH_SECRET`; required in production. */

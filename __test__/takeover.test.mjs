@@ -80,3 +80,27 @@ describe("schema parity", () => {
     }
   });
 });
+
+describe("upstream's own database option", () => {
+  it("accepts the better-sqlite3 Database an upstream config passes, and { provider, url }", async () => {
+    const { createRequire } = await import("node:module");
+    const require = createRequire(import.meta.url);
+    const Database = require("better-sqlite3");
+    const { betterAuth } = await import("../index.js");
+    const dbFile = tempDbFile();
+    const upstream = await startServer({ impl: "upstream", dbFile });
+    try {
+      const email = uniqueEmail("swap");
+      await new Client(upstream.url).post("/api/auth/sign-up/email", { name: "S", email, password: "password123" });
+      // The same config object upstream took, with only the import changed.
+      for (const database of [new Database(dbFile), { provider: "sqlite", url: dbFile }]) {
+        const auth = betterAuth({ database, secret: "test-secret-for-better-auth-rs-0123456789", emailAndPassword: { enabled: true }, logger: { disabled: true } });
+        const r = await auth.api.signInEmail({ body: { email, password: "password123" } });
+        assert.equal(r.user.email, email);
+      }
+      assert.throws(() => betterAuth({ database: { provider: "postgres", url: "postgres://localhost/db" } }), /provider `postgres` is not supported yet/);
+    } finally {
+      await upstream.close();
+    }
+  });
+});

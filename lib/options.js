@@ -23,8 +23,16 @@ function isPlainObject(value) {
   return proto === Object.prototype || proto === null;
 }
 
+/** A better-sqlite3 `Database` (upstream's usual SQLite option) becomes its file's URL. */
+function databaseOption(database) {
+  const isBetterSqlite = database && typeof database === "object" && typeof database.prepare === "function" && typeof database.name === "string";
+  if (!isBetterSqlite) return database;
+  return database.memory ? "sqlite::memory:" : `sqlite:${database.name}`;
+}
+
 export function serializeOptions(options) {
-  return JSON.stringify(options ?? {}, function replace(key, value) {
+  const normalized = options && "database" in options ? { ...options, database: databaseOption(options.database) } : options;
+  return JSON.stringify(normalized ?? {}, function replace(key, value) {
     const original = this[key];
     if (typeof original === "function") return { [MARKER]: "function" };
     if (original instanceof Date) return original.toISOString();

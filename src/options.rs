@@ -368,24 +368,7 @@ fn positive_seconds(path: &str, value: Option<i64>, default: i64) -> Result<i64,
 fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<AuthOptions, OptionsError> {
     let production = env.is_production();
 
-    let database = match raw.database {
-        None | Some(Value::Null) => {
-            DatabaseConfig::Sqlite { url: format!("sqlite:{DEFAULT_SQLITE_FILE}"), implicit: true }
-        }
-        Some(Value::String(url)) if url.starts_with("sqlite:") => DatabaseConfig::Sqlite { url, implicit: false },
-        Some(Value::String(url)) => {
-            return Err(invalid(
-                "database",
-                format!("unsupported URL `{}`: this version accepts `sqlite:<file>` or `sqlite::memory:`", redact_url(&url)),
-            ));
-        }
-        Some(other) => {
-            return Err(invalid(
-                "database",
-                format!("got {}; this version accepts a URL string such as `sqlite:./auth.db`", option_keys::describe(&other)),
-            ));
-        }
-    };
+    let database = resolve_database(raw.database)?;
 
     // Versioned `secrets` (or BETTER_AUTH_SECRETS): the first is current and signs cookies;
     // as upstream, rotation applies only to encrypted values, which this version has none of.
@@ -571,6 +554,44 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         test_env,
         development: matches!(env.get("NODE_ENV"), Some("development" | "dev" | "test")),
     })
+}
+
+/// `database`: a `sqlite:` URL, `{ provider: "sqlite", url }`, or nothing for the default
+/// file. (The Node layer turns a better-sqlite3 `Database` into its file's URL.)
+fn resolve_database(raw: Option<Value>) -> Result<DatabaseConfig, OptionsError> {
+    let sqlite_url = |url: String| {
+        if url.starts_with("sqlite:") {
+            Ok(DatabaseConfig::Sqlite { url, implicit: false })
+        } else {
+            Err(invalid(
+                "database",
+                format!("unsupported URL `{}`: this version accepts `sqlite:<file>` or `sqlite::memory:`", redact_url(&url)),
+            ))
+        }
+    };
+    match raw {
+        None | Some(Value::Null) => Ok(DatabaseConfig::Sqlite { url: format!("sqlite:{DEFAULT_SQLITE_FILE}"), implicit: true }),
+        Some(Value::String(url)) => sqlite_url(url),
+        Some(Value::Object(map)) if !option_keys::is_marker(&Value::Object(map.clone())) && map.contains_key("provider") => {
+            match (map.get("provider").and_then(Value::as_str), map.get("url").and_then(Value::as_str)) {
+                (Some("sqlite"), Some(url)) => {
+                    let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite:{url}") };
+                    sqlite_url(url)
+                }
+                (Some(provider @ ("postgres" | "mysql")), _) => {
+                    Err(invalid("database", format!("provider `{provider}` is not supported yet; this version stores in SQLite")))
+                }
+                _ => Err(invalid("database", "expected { provider: \"sqlite\", url }")),
+            }
+        }
+        Some(other) => Err(invalid(
+            "database",
+            format!(
+                "got {}; this version accepts a URL string such as `sqlite:./auth.db`, {{ provider: \"sqlite\", url }} or a better-sqlite3 Database",
+                option_keys::describe(&other)
+            ),
+        )),
+    }
 }
 
 fn parse_secrets_env(list: &str) -> Result<Vec<(Value, String)>, OptionsError> {
@@ -762,6 +783,16 @@ mod tests {
         let (o, _) = AuthOptions::parse(&json!({}), &env(&[("BETTER_AUTH_URL", "http://localhost:3000")])).unwrap();
         assert_eq!(o.base_origin.as_deref(), Some("http://localhost:3000"));
         assert_eq!(o.base_path, "/api/auth");
+    }
+
+    #[test]
+    fn database_as_provider_object() {
+        let (o, _) = AuthOptions::parse(&json!({"database": {"provider": "sqlite", "url": "./x.db"}}), &env(&[])).unwrap();
+        assert_eq!(o.database, DatabaseConfig::Sqlite { url: "sqlite:./x.db".into(), implicit: false });
+        let err = AuthOptions::parse(&json!({"database": {"provider": "postgres", "url": "postgres://h/db"}}), &env(&[])).unwrap_err();
+        assert!(err.0.contains("postgres"), "{}", err.0);
+        let err = AuthOptions::parse(&json!({"database": {"$$betterAuthRs": "instance", "name": "Pool"}}), &env(&[])).unwrap_err();
+        assert!(err.0.contains("a Pool instance"), "{}", err.0);
     }
 
     #[test]
