@@ -93,11 +93,7 @@ async function callApi(core, name, input = {}) {
 /** Rust's request marker becomes a web `Request`; timestamps become Dates. */
 function toJsArgument(arg) {
   const request = arg?.["$$request"];
-  if (request) {
-    const headers = new Headers();
-    for (let i = 0; i < request.headers.length; i += 2) headers.append(request.headers[i], request.headers[i + 1]);
-    return new Request(request.url, { method: request.method, headers });
-  }
+  if (request) return new Request(request.url, { method: request.method, headers: toHeaders(request.headers) });
   return reviveDates(arg);
 }
 

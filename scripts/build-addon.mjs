@@ -1,7 +1,7 @@
 // Builds the native addon with cargo and copies it to better-auth-rs.node beside package.json.
 // Used by `npm run build`, by the npm install hook (from-source installs) and by the test runner.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -13,6 +13,15 @@ const libraryName = {
   darwin: "libbetter_auth_rs.dylib",
   win32: "better_auth_rs.dll",
 }[process.platform];
+
+/** `npm ci` (or `npm install` without a lock file) when dependencies are not installed yet. */
+export function installDependencies() {
+  if (existsSync(join(root, "node_modules", ".package-lock.json"))) return;
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const command = existsSync(join(root, "package-lock.json")) ? "ci" : "install";
+  const result = spawnSync(npm, [command, "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
+  if (result.status !== 0) throw new Error(`better-auth-rs: npm ${command} failed with exit code ${result.status}`);
+}
 
 export function buildAddon() {
   if (!libraryName) throw new Error(`better-auth-rs: unsupported platform ${process.platform}`);

@@ -1,16 +1,11 @@
 // `npm start`: on a fresh clone installs dependencies (which builds the addon), rebuilds the
 // addon if the Rust sources changed, and runs the Express example on SQLite: the API on port
 // 3005 and its web page on http://localhost:5173.
-import { spawnSync, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { root, buildAddon } from "./build-addon.mjs";
+import { root, buildAddon, installDependencies } from "./build-addon.mjs";
 
-if (!existsSync(join(root, "node_modules", ".package-lock.json"))) {
-  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  const install = spawnSync(npm, [existsSync(join(root, "package-lock.json")) ? "ci" : "install", "--no-audit", "--no-fund"], { cwd: root, stdio: "inherit" });
-  if (install.status !== 0) process.exit(install.status || 1);
-}
+installDependencies();
 buildAddon();
 const example = join(root, "examples", "express");
 const env = { PORT: "3005", WEB_PORT: "5173", ...process.env };

@@ -1,9 +1,9 @@
 // `npm test`: everything, on a fresh clone too. Installs dependencies if missing, builds the
 // addon, runs the Rust core's tests, then every Node suite in __test__/.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { root } from "./build-addon.mjs";
+import { installDependencies, root } from "./build-addon.mjs";
 
 function run(command, args, env = {}) {
   console.log(`\n> ${command} ${args.join(" ")}`);
@@ -14,10 +14,7 @@ function run(command, args, env = {}) {
   }
 }
 
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-if (!existsSync(join(root, "node_modules", ".package-lock.json"))) {
-  run(npm, [existsSync(join(root, "package-lock.json")) ? "ci" : "install", "--no-audit", "--no-fund"]);
-}
+installDependencies();
 run(process.execPath, [join(root, "scripts", "build-addon.mjs")]);
 // Same profile as the addon build, so cargo reuses every compiled dependency.
 run("cargo", ["test", "--release"]);

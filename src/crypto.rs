@@ -26,19 +26,16 @@ pub fn generate_id() -> String {
     random_string(32)
 }
 
-fn hmac_sha256(secret: &str, value: &str) -> [u8; 32] {
-    hmac_sha256_bytes(secret, value.as_bytes())
-}
 
 /// better-call's cookie signature: HMAC-SHA256, standard base64 with padding (44 chars).
 pub fn sign(secret: &str, value: &str) -> String {
-    STANDARD.encode(hmac_sha256(secret, value))
+    STANDARD.encode(hmac_sha256(secret, value.as_bytes()))
 }
 
 /// Verifies `signature` (standard base64) over `value` in constant time.
 pub fn verify_signature(secret: &str, value: &str, signature: &str) -> bool {
     let Ok(given) = STANDARD.decode(signature) else { return false };
-    constant_time_eq(&given, &hmac_sha256(secret, value))
+    constant_time_eq(&given, &hmac_sha256(secret, value.as_bytes()))
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -54,7 +51,7 @@ pub fn sign_jwt(secret: &str, mut claims: serde_json::Map<String, serde_json::Va
     claims.insert("exp".into(), (now_s + expires_in).into());
     let encode = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
     let signing_input = format!("{}.{}", encode(br#"{"alg":"HS256"}"#), encode(serde_json::Value::Object(claims).to_string().as_bytes()));
-    let signature = encode(&hmac_sha256_bytes(secret, signing_input.as_bytes()));
+    let signature = encode(&hmac_sha256(secret, signing_input.as_bytes()));
     format!("{signing_input}.{signature}")
 }
 
@@ -71,7 +68,7 @@ pub fn verify_jwt(secret: &str, token: &str, now_s: i64) -> Result<serde_json::M
         return Err(JwtError::Invalid);
     }
     let signing_input = &token[..token.len() - signature.len() - 1];
-    if !constant_time_eq(&decode(signature)?, &hmac_sha256_bytes(secret, signing_input.as_bytes())) {
+    if !constant_time_eq(&decode(signature)?, &hmac_sha256(secret, signing_input.as_bytes())) {
         return Err(JwtError::Invalid);
     }
     let serde_json::Value::Object(claims) = serde_json::from_slice(&decode(payload)?).map_err(|_| JwtError::Invalid)? else {
@@ -91,7 +88,7 @@ pub fn verify_jwt(secret: &str, token: &str, now_s: i64) -> Result<serde_json::M
     Ok(claims)
 }
 
-fn hmac_sha256_bytes(secret: &str, message: &[u8]) -> [u8; 32] {
+fn hmac_sha256(secret: &str, message: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
     mac.update(message);
     mac.finalize().into_bytes().into()

@@ -65,19 +65,17 @@ impl Auth {
     /// Answers one HTTP request. A panic inside becomes a 500 and is logged.
     pub async fn handle(&self, req: Request) -> Response {
         let ctx = self.ctx.clone();
-        let logger = self.ctx.logger.clone();
-        guard(logger, tokio::spawn(async move { router::handle_http(&ctx, req).await })).await
+        guard(&self.ctx.logger, tokio::spawn(async move { router::handle_http(&ctx, req).await }))
+            .await
+            .unwrap_or_else(|panicked| panicked)
     }
 
     /// `auth.api.<name>(...)`; `None` when there is no such endpoint.
     pub async fn call_api(&self, input: ApiInput) -> Option<Response> {
         let ctx = self.ctx.clone();
-        let logger = self.ctx.logger.clone();
-        let handle = tokio::spawn(async move { router::call_api(&ctx, input).await });
-        match handle.await {
-            Ok(r) => r,
-            Err(e) => Some(panic_response(&logger, e)),
-        }
+        guard(&self.ctx.logger, tokio::spawn(async move { router::call_api(&ctx, input).await }))
+            .await
+            .unwrap_or_else(Some)
     }
 
     pub async fn pending_migrations(&self) -> Result<Vec<String>, db::DbError> {
@@ -89,16 +87,12 @@ impl Auth {
     }
 }
 
-async fn guard(logger: Logger, task: tokio::task::JoinHandle<Response>) -> Response {
-    match task.await {
-        Ok(response) => response,
-        Err(e) => panic_response(&logger, e),
-    }
-}
-
-fn panic_response(logger: &Logger, e: tokio::task::JoinError) -> Response {
-    logger.error(&format!("request handler failed: {e}"));
-    router::respond(Err(error::ApiError::internal()), context::Outgoing::default())
+/// The task's result, or (when it panicked) the logged 500 response to send instead.
+async fn guard<T>(logger: &Logger, task: tokio::task::JoinHandle<T>) -> Result<T, Response> {
+    task.await.map_err(|e| {
+        logger.error(&format!("request handler failed: {e}"));
+        router::respond(Err(error::ApiError::internal()), context::Outgoing::default())
+    })
 }
 
 #[cfg(test)]
@@ -108,7 +102,7 @@ mod tests {
     #[tokio::test]
     async fn a_panic_becomes_a_500_json_error() {
         let logger = Logger::stderr(None);
-        let response = guard(logger, tokio::spawn(async { panic!("boom") })).await;
+        let response = guard::<Response>(&logger, tokio::spawn(async { panic!("boom") })).await.unwrap_err();
         assert_eq!(response.status, 500);
         assert_eq!(
             String::from_utf8(response.body).unwrap(),

@@ -53,15 +53,15 @@ pub fn delete_session_cookie(call: &mut Call<'_>) {
     let names = &ctx.cookies.names;
     let attrs = &ctx.cookies.attributes;
     call.out.cookies.expire(&names.session_token, attrs);
-    call.out.cookies.expire(&names.session_data, attrs);
-    expire_session_data_chunks(call);
+    expire_session_data(call);
     call.out.cookies.expire(&names.dont_remember, attrs);
 }
 
-/// `session_data.0`, `.1`, ... chunks the client still holds.
-fn expire_session_data_chunks(call: &mut Call<'_>) {
+/// Expires the cookie cache: `session_data` and the `.0`, `.1`, ... chunks the client holds.
+fn expire_session_data(call: &mut Call<'_>) {
     let ctx = call.ctx;
     let base = &ctx.cookies.names.session_data;
+    call.out.cookies.expire(base, &ctx.cookies.attributes);
     for i in 0..100 {
         let name = format!("{base}.{i}");
         if !call.cookies.contains(&name) {
@@ -104,8 +104,7 @@ pub async fn resolve_session(call: &mut Call<'_>, disable_refresh: bool) -> Resu
     let names = &ctx.cookies.names;
     // The cookie cache is off: a leftover `session_data` is cleared, as upstream does.
     if call.cookies.contains(&names.session_data) || call.cookies.contains(&format!("{}.0", names.session_data)) {
-        call.out.cookies.expire(&names.session_data, &ctx.cookies.attributes);
-        expire_session_data_chunks(call);
+        expire_session_data(call);
     }
     let Some(token) = call.cookies.get_signed(&names.session_token, ctx.secret()).map(str::to_owned) else {
         return Ok(None);
