@@ -108,9 +108,11 @@ export function betterAuth(options = {}) {
   // goes back as JSON, a throw rejects back to Rust.
   const invokeOption = async (payload) => {
     const { path, args } = JSON.parse(payload);
-    const fn = path.reduce((object, key) => object?.[key], options);
+    const owner = path.slice(0, -1).reduce((object, key) => object?.[key], options);
+    const fn = owner?.[path.at(-1)];
     if (typeof fn !== "function") throw new Error(`better-auth-rs: option ${path.join(".")} is not a function`);
-    const result = await fn(...args.map(toJsArgument));
+    // Called on its object, so storage classes keep their `this`.
+    const result = await fn.apply(owner, args.map(toJsArgument));
     return result === undefined ? null : result;
   };
   const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, fromRust, invokeOption);

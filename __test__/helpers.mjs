@@ -28,8 +28,10 @@ async function listen(app) {
 /**
  * Starts the guide's app. `impl`: "ours" | "upstream". `dbFile`: a SQLite file shared with
  * another server, for takeover tests. `jsonFirst`: mount express.json() before the handler.
+ * `database`: a database from databases.mjs (Postgres, MySQL or SQLite) instead of a file;
+ * `passPool`: give ours the pool object upstream gets, not the URL.
  */
-export async function startServer({ impl = "ours", expressVersion = 5, options = {}, dbFile, jsonFirst = false } = {}) {
+export async function startServer({ impl = "ours", expressVersion = 5, options = {}, dbFile, jsonFirst = false, database, passPool = false } = {}) {
   const file = dbFile ?? tempDbFile();
   let auth;
   let toNodeHandler;
@@ -44,13 +46,14 @@ export async function startServer({ impl = "ours", expressVersion = 5, options =
   if (impl === "ours") {
     ({ toNodeHandler, fromNodeHeaders } = await import("../node.js"));
     const { betterAuth } = await import("../index.js");
-    auth = betterAuth({ database: `sqlite:${file}`, ...baseOptions });
+    const db = database ? (passPool ? database.upstreamDatabase() : database.url) : `sqlite:${file}`;
+    auth = betterAuth({ database: db, ...(database && database.dialect !== "sqlite" ? { autoMigrate: true } : {}), ...baseOptions });
   } else {
     ({ toNodeHandler, fromNodeHeaders } = await import("better-auth/node"));
     const { betterAuth } = await import("better-auth");
     const { getMigrations } = await import("better-auth/db/migration");
     const Database = require("better-sqlite3");
-    const config = { database: new Database(file), ...baseOptions };
+    const config = { database: database ? database.upstreamDatabase() : new Database(file), ...baseOptions };
     const { runMigrations } = await getMigrations(config);
     await runMigrations();
     auth = betterAuth(config);

@@ -23,15 +23,73 @@ function isPlainObject(value) {
   return proto === Object.prototype || proto === null;
 }
 
-/** A better-sqlite3 `Database` (upstream's usual SQLite option) becomes its file's URL. */
+/**
+ * The database objects an upstream config passes become what the core opens itself: a
+ * better-sqlite3 `Database` its file's URL; a `pg` Pool and a `mysql2` pool (callback or promise
+ * API) `{ provider, url, ...pool sizing }` from their connection config.
+ */
 function databaseOption(database) {
-  const isBetterSqlite = database && typeof database === "object" && typeof database.prepare === "function" && typeof database.name === "string";
-  if (!isBetterSqlite) return database;
-  return database.memory ? "sqlite::memory:" : `sqlite:${database.name}`;
+  if (!database || typeof database !== "object") return database;
+  if (typeof database.prepare === "function" && typeof database.name === "string") {
+    return database.memory ? "sqlite::memory:" : `sqlite:${database.name}`;
+  }
+  if (typeof database.connect === "function" && database.options && typeof database.query === "function" && !database.config) {
+    return pgPoolOption(database.options);
+  }
+  const mysqlConfig = database.pool?.config ?? database.config;
+  if (mysqlConfig?.connectionConfig && typeof database.getConnection === "function") {
+    return mysqlPoolOption(mysqlConfig);
+  }
+  return database;
+}
+
+function pgPoolOption(options) {
+  let url = options.connectionString;
+  if (!url) {
+    const auth = options.user ? `${encodeURIComponent(options.user)}${options.password ? `:${encodeURIComponent(String(options.password))}` : ""}@` : "";
+    const host = options.host ?? "localhost";
+    const hostPart = host.startsWith("/") ? `localhost` : host;
+    url = `postgres://${auth}${hostPart}:${options.port ?? 5432}/${encodeURIComponent(options.database ?? options.user ?? "postgres")}`;
+    if (host.startsWith("/")) url += `?host=${encodeURIComponent(host)}`;
+  }
+  return {
+    provider: "postgres",
+    url,
+    max: options.max,
+    idleTimeoutMillis: options.idleTimeoutMillis,
+    connectionTimeoutMillis: options.connectionTimeoutMillis,
+  };
+}
+
+function mysqlPoolOption(config) {
+  const c = config.connectionConfig;
+  const auth = c.user ? `${encodeURIComponent(c.user)}${c.password ? `:${encodeURIComponent(c.password)}` : ""}@` : "";
+  let url = `mysql://${auth}${c.host ?? "localhost"}:${c.port ?? 3306}`;
+  if (c.database) url += `/${encodeURIComponent(c.database)}`;
+  if (c.socketPath) url += `?socket=${encodeURIComponent(c.socketPath)}`;
+  return {
+    provider: "mysql",
+    url,
+    max: config.connectionLimit,
+    idleTimeoutMillis: config.idleTimeout,
+    connectionTimeoutMillis: c.connectTimeout,
+  };
+}
+
+/** A storage class instance lists its methods (they live on the prototype, not in JSON). */
+function secondaryStorageOption(storage) {
+  if (!storage || typeof storage !== "object" || isPlainObject(storage)) return storage;
+  const methods = {};
+  for (const name of ["get", "set", "delete", "getAndDelete", "increment"]) {
+    if (typeof storage[name] === "function") methods[name] = storage[name];
+  }
+  return methods;
 }
 
 export function serializeOptions(options) {
-  const normalized = options && "database" in options ? { ...options, database: databaseOption(options.database) } : options;
+  let normalized = options;
+  if (options && "database" in options) normalized = { ...normalized, database: databaseOption(options.database) };
+  if (options && "secondaryStorage" in options) normalized = { ...normalized, secondaryStorage: secondaryStorageOption(options.secondaryStorage) };
   return JSON.stringify(normalized ?? {}, function replace(key, value) {
     const original = this[key];
     if (typeof original === "function") return { [MARKER]: "function" };

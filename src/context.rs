@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use crate::callbacks::Callbacks;
 
 use crate::cookies::{CookieConfig, RequestCookies, ResponseCookies};
-use crate::db::Database;
+use crate::db::secondary::{Redis, SecondaryStorage};
+use crate::db::{Database, StoreOptions};
+use crate::options::SecondaryStorageConfig;
 use crate::http::Headers;
 use crate::logger::Logger;
 use crate::middleware::rate_limit::RateLimiter;
@@ -28,7 +30,24 @@ impl AuthContext {
     pub fn new(options: AuthOptions, logger: Logger, callbacks: Arc<dyn Callbacks>) -> Self {
         let rate_limit_table = (options.rate_limit.storage == crate::options::RateLimitStorage::Database)
             .then(|| options.rate_limit.model_name.clone());
-        let db = Database::new(options.database.clone(), options.auto_migrate, rate_limit_table, logger.clone());
+        let secondary = options.secondary_storage.as_ref().map(|config| match config {
+            SecondaryStorageConfig::Redis(url) => {
+                SecondaryStorage::Redis(Redis::new(url, std::time::Duration::from_millis(options.database.pool.acquire_timeout_ms)))
+            }
+            SecondaryStorageConfig::Js { get_and_delete, increment } => {
+                SecondaryStorage::Js { callbacks: callbacks.clone(), get_and_delete: *get_and_delete, increment: *increment }
+            }
+        });
+        let store = StoreOptions {
+            auto_migrate: options.auto_migrate,
+            rate_limit_table,
+            secondary,
+            sessions_in_database: options.session.store_in_database,
+            preserve_sessions: options.session.preserve_in_database,
+            verifications_in_database: options.verifications_in_database,
+            session_expires_in_secs: options.session.expires_in.max(0) as u64,
+        };
+        let db = Database::new(options.database.clone(), store, logger.clone());
         AuthContext {
             cookies: CookieConfig::new(&options),
             db,

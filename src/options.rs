@@ -10,6 +10,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
+use crate::db::schema::Dialect;
+
 use crate::option_keys::{self, KeyCheck};
 
 pub const DEFAULT_SECRET: &str = "better-auth-secret-12345678901234567890";
@@ -41,9 +43,35 @@ impl Env {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseConfig {
-    /// A `sqlite:` URL; `implicit` when the user gave no `database` at all.
-    Sqlite { url: String, implicit: bool },
+pub struct DatabaseConfig {
+    pub dialect: Dialect,
+    /// A URL sqlx understands (`sqlite:`, `postgres://`, `mysql://`).
+    pub url: String,
+    /// The user gave no `database` at all (the default SQLite file).
+    pub implicit: bool,
+    pub pool: PoolSettings,
+}
+
+/// Connection pool sizing, named as `pg`'s Pool names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolSettings {
+    pub max: u32,
+    /// Idle connections close after this; 0 keeps them.
+    pub idle_timeout_ms: u64,
+    /// A request waits at most this long for a connection, then fails (500).
+    pub acquire_timeout_ms: u64,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings { max: 10, idle_timeout_ms: 10_000, acquire_timeout_ms: 10_000 }
+    }
+}
+
+impl DatabaseConfig {
+    pub fn sqlite(url: &str) -> DatabaseConfig {
+        DatabaseConfig { dialect: Dialect::Sqlite, url: url.to_owned(), implicit: false, pool: PoolSettings::default() }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +137,9 @@ pub struct SessionOptions {
     pub expires_in: i64,
     pub update_age: i64,
     pub fresh_age: i64,
+    /// `storeSessionInDatabase` (with secondary storage).
+    pub store_in_database: bool,
+    pub preserve_in_database: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -122,6 +153,16 @@ pub struct RateRule {
 pub enum RateLimitStorage {
     Memory,
     Database,
+    /// `increment` on the secondary storage (upstream's default when one is configured).
+    SecondaryStorage,
+}
+
+/// `secondaryStorage`: the built-in Redis client (a `redis://` URL, ours) or the user's object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecondaryStorageConfig {
+    Redis(String),
+    /// A JavaScript object; whether it has the optional `getAndDelete` / `increment`.
+    Js { get_and_delete: bool, increment: bool },
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +198,9 @@ pub struct IpOptions {
 pub struct AuthOptions {
     pub database: DatabaseConfig,
     pub auto_migrate: bool,
+    pub secondary_storage: Option<SecondaryStorageConfig>,
+    /// `verification.storeInDatabase` (with secondary storage).
+    pub verifications_in_database: bool,
     pub secret: String,
     /// A configured `baseURL` (option or environment): its origin, without the base path.
     pub base_origin: Option<String>,
@@ -221,6 +265,8 @@ struct RawOptions {
     advanced: RawAdvanced,
     max_body_size: Option<u64>,
     rate_limit: RawRateLimit,
+    secondary_storage: Option<Value>,
+    verification: RawVerification,
 }
 
 #[derive(Deserialize, Default)]
@@ -298,6 +344,14 @@ struct RawSession {
     expires_in: Option<i64>,
     update_age: Option<i64>,
     fresh_age: Option<i64>,
+    store_session_in_database: Option<bool>,
+    preserve_session_in_database: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawVerification {
+    store_in_database: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -476,7 +530,10 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         expires_in: positive_seconds("session.expiresIn", raw.session.expires_in, 60 * 60 * 24 * 7)?,
         update_age: positive_seconds("session.updateAge", raw.session.update_age, 60 * 60 * 24)?,
         fresh_age: positive_seconds("session.freshAge", raw.session.fresh_age, 60 * 60 * 24)?,
+        store_in_database: raw.session.store_session_in_database.unwrap_or(false),
+        preserve_in_database: raw.session.preserve_session_in_database.unwrap_or(false),
     };
+    let secondary_storage = resolve_secondary_storage(raw.secondary_storage)?;
 
     let adv = raw.advanced;
     // Upstream decides once: explicit option, else the static baseURL's scheme, else production.
@@ -514,13 +571,15 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
     // Upstream: an explicit disableOriginCheck also turns the CSRF check off unless disableCSRFCheck is set.
     let disable_csrf_check = adv.disable_csrf_check.unwrap_or(adv.disable_origin_check == Some(true));
 
-    let rate_limit = resolve_rate_limit(raw.rate_limit, production, warnings)?;
+    let rate_limit = resolve_rate_limit(raw.rate_limit, production, secondary_storage.as_ref(), warnings)?;
     let ip = resolve_ip(adv.ip_address)?;
 
-    let is_sqlite = matches!(database, DatabaseConfig::Sqlite { .. });
+    let is_sqlite = database.dialect == Dialect::Sqlite;
     Ok(AuthOptions {
         database,
         auto_migrate: raw.auto_migrate.unwrap_or(is_sqlite),
+        secondary_storage,
+        verifications_in_database: raw.verification.store_in_database.unwrap_or(false),
         secret,
         base_origin,
         base_path,
@@ -556,41 +615,57 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
     })
 }
 
-/// `database`: a `sqlite:` URL, `{ provider: "sqlite", url }`, or nothing for the default
-/// file. (The Node layer turns a better-sqlite3 `Database` into its file's URL.)
+/// `database`: a URL (`sqlite:`, `postgres://`, `postgresql://`, `mysql://`, `mariadb://`), or
+/// `{ provider, url, max?, idleTimeoutMillis?, connectionTimeoutMillis? }` (what the Node layer
+/// also makes of a better-sqlite3 `Database`, a `pg` Pool or a `mysql2` pool), or nothing for the
+/// default SQLite file.
 fn resolve_database(raw: Option<Value>) -> Result<DatabaseConfig, OptionsError> {
-    let sqlite_url = |url: String| {
-        if url.starts_with("sqlite:") {
-            Ok(DatabaseConfig::Sqlite { url, implicit: false })
-        } else {
-            Err(invalid(
-                "database",
-                format!("unsupported URL `{}`: this version accepts `sqlite:<file>` or `sqlite::memory:`", redact_url(&url)),
-            ))
-        }
+    const ACCEPTED: &str = "a URL string (`sqlite:./auth.db`, `postgres://...`, `mysql://...`), { provider: \"sqlite\" | \"postgres\" | \"mysql\", url }, a better-sqlite3 Database, a pg Pool or a mysql2 pool";
+    let from_url = |url: &str, provider: Option<&str>| -> Result<DatabaseConfig, OptionsError> {
+        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        let (dialect, url) = match (provider, scheme.as_deref()) {
+            (None | Some("sqlite"), Some("sqlite")) => (Dialect::Sqlite, url.to_owned()),
+            (Some("sqlite"), _) => (Dialect::Sqlite, format!("sqlite:{url}")),
+            (None | Some("postgres" | "postgresql" | "pg"), Some("postgres" | "postgresql")) => (Dialect::Postgres, url.to_owned()),
+            (None | Some("mysql" | "mariadb"), Some("mysql" | "mariadb")) => (Dialect::Mysql, format!("mysql{}", &url[url.find(':').unwrap_or(0)..])),
+            _ => return Err(invalid("database", format!("unsupported URL `{}`; expected {ACCEPTED}", redact_url(url)))),
+        };
+        Ok(DatabaseConfig { dialect, url, implicit: false, pool: PoolSettings::default() })
     };
     match raw {
-        None | Some(Value::Null) => Ok(DatabaseConfig::Sqlite { url: format!("sqlite:{DEFAULT_SQLITE_FILE}"), implicit: true }),
-        Some(Value::String(url)) => sqlite_url(url),
+        None | Some(Value::Null) => Ok(DatabaseConfig { implicit: true, ..DatabaseConfig::sqlite(&format!("sqlite:{DEFAULT_SQLITE_FILE}")) }),
+        Some(Value::String(url)) => from_url(&url, None),
         Some(Value::Object(map)) if !option_keys::is_marker(&Value::Object(map.clone())) && map.contains_key("provider") => {
-            match (map.get("provider").and_then(Value::as_str), map.get("url").and_then(Value::as_str)) {
-                (Some("sqlite"), Some(url)) => {
-                    let url = if url.starts_with("sqlite:") { url.to_owned() } else { format!("sqlite:{url}") };
-                    sqlite_url(url)
-                }
-                (Some(provider @ ("postgres" | "mysql")), _) => {
-                    Err(invalid("database", format!("provider `{provider}` is not supported yet; this version stores in SQLite")))
-                }
-                _ => Err(invalid("database", "expected { provider: \"sqlite\", url }")),
+            let provider = map.get("provider").and_then(Value::as_str).unwrap_or_default();
+            if Dialect::parse(provider).is_none() {
+                return Err(invalid("database.provider", format!("`{provider}`; expected \"sqlite\", \"postgres\" or \"mysql\"")));
             }
+            let url = map.get("url").and_then(Value::as_str).ok_or_else(|| invalid("database.url", "a connection URL string is required"))?;
+            let mut config = from_url(url, Some(provider))?;
+            let number = |key: &str| -> Result<Option<u64>, OptionsError> {
+                match map.get(key) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(v) => v.as_u64().map(Some).ok_or_else(|| invalid(&format!("database.{key}"), "expected a non-negative integer")),
+                }
+            };
+            if let Some(max) = number("max")? {
+                config.pool.max = max.clamp(1, 1000) as u32;
+            }
+            if let Some(ms) = number("idleTimeoutMillis")? {
+                config.pool.idle_timeout_ms = ms;
+            }
+            // pg's 0 means "wait forever"; a request must not hang, so 0 keeps our default.
+            if let Some(ms) = number("connectionTimeoutMillis")?.filter(|ms| *ms > 0) {
+                config.pool.acquire_timeout_ms = ms;
+            }
+            for key in map.keys() {
+                if !["provider", "url", "max", "idleTimeoutMillis", "connectionTimeoutMillis"].contains(&key.as_str()) {
+                    return Err(invalid(&format!("database.{key}"), "unknown key; expected provider, url, max, idleTimeoutMillis, connectionTimeoutMillis"));
+                }
+            }
+            Ok(config)
         }
-        Some(other) => Err(invalid(
-            "database",
-            format!(
-                "got {}; this version accepts a URL string such as `sqlite:./auth.db`, {{ provider: \"sqlite\", url }} or a better-sqlite3 Database",
-                option_keys::describe(&other)
-            ),
-        )),
+        Some(other) => Err(invalid("database", format!("got {}; expected {ACCEPTED}", option_keys::describe(&other)))),
     }
 }
 
@@ -626,7 +701,30 @@ fn current_versioned_secret(list: Vec<(Value, String)>, path: &str) -> Result<St
     list.into_iter().next().map(|(_, value)| value).ok_or_else(|| invalid(path, "must contain at least one entry"))
 }
 
-fn resolve_rate_limit(raw: RawRateLimit, production: bool, warnings: &mut OptionWarnings) -> Result<RateLimitOptions, OptionsError> {
+/// `secondaryStorage`: `"redis://..."` (the built-in client) or an object of functions.
+fn resolve_secondary_storage(raw: Option<Value>) -> Result<Option<SecondaryStorageConfig>, OptionsError> {
+    match raw {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(url)) if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") => {
+            Ok(Some(SecondaryStorageConfig::Redis(url)))
+        }
+        Some(Value::Object(map)) if !option_keys::is_marker(&Value::Object(map.clone())) => {
+            let has = |name: &str| map.get(name).is_some_and(option_keys::is_function);
+            for required in ["get", "set", "delete"] {
+                if !has(required) {
+                    return Err(invalid(&format!("secondaryStorage.{required}"), "must be a function"));
+                }
+            }
+            Ok(Some(SecondaryStorageConfig::Js { get_and_delete: has("getAndDelete"), increment: has("increment") }))
+        }
+        Some(other) => Err(invalid(
+            "secondaryStorage",
+            format!("got {}; expected a `redis://` URL or {{ get, set, delete, getAndDelete, increment }} functions", option_keys::describe(&other)),
+        )),
+    }
+}
+
+fn resolve_rate_limit(raw: RawRateLimit, production: bool, secondary: Option<&SecondaryStorageConfig>, warnings: &mut OptionWarnings) -> Result<RateLimitOptions, OptionsError> {
     // Upstream: `window || 10`, `max || 100` (0 means the default).
     let default_rule = RateRule {
         window: raw.window.filter(|w| *w > 0).unwrap_or(10),
@@ -645,14 +743,16 @@ fn resolve_rate_limit(raw: RawRateLimit, production: bool, warnings: &mut Option
             }
         }
     }
-    let storage = match raw.storage.as_deref() {
-        None | Some("memory") => RateLimitStorage::Memory,
-        Some("database") => RateLimitStorage::Database,
-        Some("secondary-storage") => {
-            warnings.0.push("option `rateLimit.storage: \"secondary-storage\"` is not supported by better-auth-rs yet; using memory".into());
+    let storage = match (raw.storage.as_deref(), secondary) {
+        (None, Some(_)) => RateLimitStorage::SecondaryStorage,
+        (None | Some("memory"), _) => RateLimitStorage::Memory,
+        (Some("database"), _) => RateLimitStorage::Database,
+        (Some("secondary-storage"), Some(_)) => RateLimitStorage::SecondaryStorage,
+        (Some("secondary-storage"), None) => {
+            warnings.0.push("option `rateLimit.storage: \"secondary-storage\"` without `secondaryStorage`; using memory".into());
             RateLimitStorage::Memory
         }
-        Some(other) => {
+        (Some(other), _) => {
             return Err(invalid("rateLimit.storage", format!("`{other}`; expected \"memory\", \"database\" or \"secondary-storage\"")));
         }
     };
@@ -726,7 +826,7 @@ mod tests {
         assert_eq!(o.cookie_prefix, "better-auth");
         assert!(!o.cookie_attributes.secure);
         assert_eq!(o.secret, DEFAULT_SECRET);
-        assert_eq!(o.database, DatabaseConfig::Sqlite { url: "sqlite:./better-auth.db".into(), implicit: true });
+        assert_eq!(o.database, DatabaseConfig { implicit: true, ..DatabaseConfig::sqlite("sqlite:./better-auth.db") });
         assert!(o.auto_migrate);
         assert!(w.0.is_empty());
     }
@@ -788,16 +888,31 @@ mod tests {
     #[test]
     fn database_as_provider_object() {
         let (o, _) = AuthOptions::parse(&json!({"database": {"provider": "sqlite", "url": "./x.db"}}), &env(&[])).unwrap();
-        assert_eq!(o.database, DatabaseConfig::Sqlite { url: "sqlite:./x.db".into(), implicit: false });
-        let err = AuthOptions::parse(&json!({"database": {"provider": "postgres", "url": "postgres://h/db"}}), &env(&[])).unwrap_err();
-        assert!(err.0.contains("postgres"), "{}", err.0);
-        let err = AuthOptions::parse(&json!({"database": {"$$betterAuthRs": "instance", "name": "Pool"}}), &env(&[])).unwrap_err();
-        assert!(err.0.contains("a Pool instance"), "{}", err.0);
+        assert_eq!(o.database, DatabaseConfig::sqlite("sqlite:./x.db"));
+        let (o, _) = AuthOptions::parse(
+            &json!({"database": {"provider": "postgres", "url": "postgresql://u@h/db", "max": 3, "connectionTimeoutMillis": 250}}),
+            &env(&[]),
+        )
+        .unwrap();
+        assert_eq!(o.database.dialect, Dialect::Postgres);
+        assert_eq!(o.database.pool, PoolSettings { max: 3, idle_timeout_ms: 10_000, acquire_timeout_ms: 250 });
+        assert!(!o.auto_migrate, "autoMigrate is on by default only for SQLite");
+        let err = AuthOptions::parse(&json!({"database": {"provider": "oracle", "url": "x"}}), &env(&[])).unwrap_err();
+        assert!(err.0.contains("oracle"), "{}", err.0);
+        let err = AuthOptions::parse(&json!({"database": {"provider": "mysql", "url": "mysql://h/db", "poolSize": 1}}), &env(&[])).unwrap_err();
+        assert!(err.0.contains("database.poolSize"), "{}", err.0);
+        let err = AuthOptions::parse(&json!({"database": {"$$betterAuthRs": "instance", "name": "Kysely"}}), &env(&[])).unwrap_err();
+        assert!(err.0.contains("a Kysely instance") && err.0.contains("pg Pool"), "{}", err.0);
     }
 
     #[test]
-    fn database_must_be_a_sqlite_url_for_now() {
-        let err = AuthOptions::parse(&json!({"database": "postgres://u:pw@h/db"}), &env(&[])).unwrap_err();
+    fn database_urls_pick_the_dialect() {
+        let dialect = |url: &str| AuthOptions::parse(&json!({ "database": url }), &env(&[])).map(|(o, _)| (o.database.dialect, o.database.url));
+        assert_eq!(dialect("postgres://u@h/db").unwrap().0, Dialect::Postgres);
+        assert_eq!(dialect("postgresql://u@h/db").unwrap().0, Dialect::Postgres);
+        assert_eq!(dialect("mariadb://root@h/db").unwrap(), (Dialect::Mysql, "mysql://root@h/db".into()));
+        assert_eq!(dialect("sqlite::memory:").unwrap().0, Dialect::Sqlite);
+        let err = dialect("mongodb://u:pw@h/db").unwrap_err();
         assert!(err.0.contains("`database`") && !err.0.contains("pw"), "{}", err.0);
     }
 }

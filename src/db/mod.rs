@@ -1,19 +1,26 @@
-//! Storage: one store over sqlx. The pool opens (and, with `autoMigrate`, migrates) on first use.
+//! Storage: one store over sqlx for SQLite, Postgres and MySQL. Each query is written once in
+//! SQLite's spelling; `dialect.rs` holds what differs. The pool opens (and, with `autoMigrate`,
+//! migrates) on first use, and again on a later request if that failed.
 
+pub mod dialect;
 pub mod models;
 pub mod schema;
+pub mod secondary;
 
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 // Migration DDL is built from our own static schema, never from input.
-use sqlx::{AssertSqlSafe, Row, Sqlite, Transaction};
+use sqlx::AssertSqlSafe;
 use tokio::sync::OnceCell;
 
 use crate::logger::Logger;
 use crate::options::{DatabaseConfig, DEFAULT_SQLITE_FILE};
 use crate::time_util::{self, Millis};
+use dialect::{on_pool, sql, Dialect, Pool, RowRead, Stamp};
 use models::{AccountSummary, CREDENTIAL_PROVIDER, CredentialAccount, Session, User};
 
 #[derive(Debug)]
@@ -22,6 +29,8 @@ pub enum DbError {
     Migration(String),
     /// A stored value we cannot read (a date in no known format, ...).
     Corrupt(String),
+    /// The secondary storage failed (Redis down, the user's function threw).
+    Storage(String),
 }
 
 impl std::fmt::Display for DbError {
@@ -30,6 +39,7 @@ impl std::fmt::Display for DbError {
             DbError::Sqlx(e) => write!(f, "database error: {e}"),
             DbError::Migration(m) => write!(f, "migration: {m}"),
             DbError::Corrupt(m) => write!(f, "unreadable row: {m}"),
+            DbError::Storage(m) => write!(f, "secondary storage: {m}"),
         }
     }
 }
@@ -48,24 +58,132 @@ impl DbError {
 
 pub struct Database {
     config: DatabaseConfig,
-    auto_migrate: bool,
-    /// `rateLimit.storage: "database"` adds upstream's rate-limit table, with this name.
-    rate_limit_table: Option<String>,
+    store: StoreOptions,
     logger: Logger,
-    pool: OnceCell<SqlitePool>,
+    pool: OnceCell<Pool>,
+}
+
+/// Where each kind of row lives, from the options.
+#[derive(Default)]
+pub struct StoreOptions {
+    pub auto_migrate: bool,
+    /// `rateLimit.storage: "database"` adds upstream's rate-limit table, with this name.
+    pub rate_limit_table: Option<String>,
+    pub secondary: Option<secondary::SecondaryStorage>,
+    /// `session.storeSessionInDatabase` (sessions always go to the database without secondary storage).
+    pub sessions_in_database: bool,
+    /// `session.preserveSessionInDatabase`: ended sessions keep their row, expired now.
+    pub preserve_sessions: bool,
+    /// `verification.storeInDatabase`.
+    pub verifications_in_database: bool,
+    /// `session.expiresIn`, for how long a revocation marker must outlive sessions.
+    pub session_expires_in_secs: u64,
+}
+
+/// Inserts a user row (inside a transaction or not).
+macro_rules! insert_user {
+    ($d:expr, $executor:expr, $user:expr) => {{
+        let user: &User = $user;
+        sqlx::query(sql!($d, r#"insert into "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?, ?)"#))
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(user.email_verified)
+            .bind(&user.image)
+            .bind(Stamp(user.created_at))
+            .bind(Stamp(user.updated_at))
+            .execute($executor)
+            .await
+    }};
+}
+
+macro_rules! insert_credential_account {
+    ($d:expr, $executor:expr, $account:expr) => {{
+        let account: &CredentialAccount = $account;
+        sqlx::query(sql!($d, r#"insert into "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?, ?)"#))
+            .bind(&account.id)
+            .bind(&account.user_id)
+            .bind(CREDENTIAL_PROVIDER)
+            .bind(&account.user_id)
+            .bind(&account.password_hash)
+            .bind(Stamp(account.created_at))
+            .bind(Stamp(account.created_at))
+            .execute($executor)
+            .await
+    }};
+}
+
+/// The newest `(value, expiresAt)` stored for a verification identifier.
+macro_rules! newest_verification {
+    ($d:expr, $executor:expr, $identifier:expr) => {{
+        let row = sqlx::query(sql!($d, r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#))
+            .bind($identifier)
+            .fetch_optional($executor)
+            .await?;
+        row.map(|r| Ok::<_, DbError>((r.text("value")?, r.date("expiresAt")?))).transpose()?
+    }};
+}
+
+/// A transaction that takes SQLite's write lock at once (Postgres and MySQL lock rows as they go).
+macro_rules! begin_write {
+    ($p:expr, $d:expr) => {
+        if $d == Dialect::Sqlite { $p.begin_with("BEGIN IMMEDIATE").await? } else { $p.begin().await? }
+    };
+}
+
+/// The statements the database behind `$conn` still needs, from its catalog (in the schema the
+/// connection uses).
+macro_rules! plan_on {
+    ($d:expr, $conn:expr, $rate_limit_table:expr, $omit:expr) => {
+        async {
+            let (columns_sql, indexes_sql) = catalog_queries($d);
+            let mut existing = schema::Existing::default();
+            for row in sqlx::query(columns_sql).fetch_all(&mut *$conn).await? {
+                existing.tables.entry(row.text("t")?).or_default().push(row.text("c")?);
+            }
+            for row in sqlx::query(indexes_sql).fetch_all(&mut *$conn).await? {
+                existing.indexes.insert(row.text("i")?);
+            }
+            schema::plan_without($d, &existing, $rate_limit_table, $omit).map_err(|e| DbError::Migration(e.0))
+        }
+    };
 }
 
 impl Database {
-    pub fn new(config: DatabaseConfig, auto_migrate: bool, rate_limit_table: Option<String>, logger: Logger) -> Self {
-        Database { config, auto_migrate, rate_limit_table, logger, pool: OnceCell::new() }
+    pub fn new(config: DatabaseConfig, store: StoreOptions, logger: Logger) -> Self {
+        Database { config, store, logger, pool: OnceCell::new() }
     }
 
-    async fn pool(&self) -> Result<&SqlitePool, DbError> {
+    /// The core tables upstream leaves out when secondary storage holds their rows.
+    fn omitted_tables(&self) -> Vec<&'static str> {
+        let mut omit = Vec::new();
+        if !self.sessions_in_database() {
+            omit.push("session");
+        }
+        if !self.verifications_in_database() {
+            omit.push("verification");
+        }
+        omit
+    }
+
+    fn sessions_in_database(&self) -> bool {
+        self.store.secondary.is_none() || self.store.sessions_in_database
+    }
+
+    fn verifications_in_database(&self) -> bool {
+        self.store.secondary.is_none() || self.store.verifications_in_database
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.config.dialect
+    }
+
+    async fn pool(&self) -> Result<&Pool, DbError> {
         self.pool
             .get_or_try_init(|| async {
                 let pool = self.open().await?;
-                if self.auto_migrate {
-                    let applied = apply_migrations(&pool, self.rate_limit_table.as_deref()).await?;
+                if self.store.auto_migrate {
+                    let applied = apply_migrations(&pool, self.store.rate_limit_table.as_deref(), &self.omitted_tables()).await?;
                     if !applied.is_empty() {
                         self.logger.info(&format!("migrated the database: {} statement(s)", applied.len()));
                     }
@@ -75,365 +193,448 @@ impl Database {
             .await
     }
 
-    async fn open(&self) -> Result<SqlitePool, DbError> {
-        let DatabaseConfig::Sqlite { url, implicit } = &self.config;
-        if *implicit {
-            self.logger.warn(&format!(
-                "no `database` option: using the SQLite file {DEFAULT_SQLITE_FILE} (created if missing)"
-            ));
+    async fn open(&self) -> Result<Pool, DbError> {
+        let DatabaseConfig { dialect, url, implicit, pool: settings } = &self.config;
+        let acquire = Duration::from_millis(settings.acquire_timeout_ms);
+        let idle = (settings.idle_timeout_ms > 0).then(|| Duration::from_millis(settings.idle_timeout_ms));
+        match dialect {
+            Dialect::Sqlite => {
+                if *implicit {
+                    self.logger.warn(&format!(
+                        "no `database` option: using the SQLite file {DEFAULT_SQLITE_FILE} (created if missing)"
+                    ));
+                }
+                let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+                let connect = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(5));
+                let connect = if in_memory { connect } else { connect.journal_mode(SqliteJournalMode::Wal) };
+                // In-memory: every connection would be a new empty database, so keep exactly one forever.
+                let pool = if in_memory {
+                    SqlitePoolOptions::new().min_connections(1).max_connections(1).idle_timeout(None).max_lifetime(None)
+                } else {
+                    SqlitePoolOptions::new().max_connections(settings.max.min(8)).acquire_timeout(acquire).idle_timeout(idle)
+                };
+                Ok(Pool::Sqlite(pool.connect_with(connect).await?))
+            }
+            // Lazy: a server that is down at start-up is retried on each request until it answers.
+            Dialect::Postgres => Ok(Pool::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(settings.max)
+                    .acquire_timeout(acquire)
+                    .idle_timeout(idle)
+                    .connect_lazy_with(PgConnectOptions::from_str(url)?.application_name("better-auth-rs")),
+            )),
+            Dialect::Mysql => Ok(Pool::Mysql(
+                MySqlPoolOptions::new()
+                    .max_connections(settings.max)
+                    .acquire_timeout(acquire)
+                    .idle_timeout(idle)
+                    .connect_lazy_with(MySqlConnectOptions::from_str(url)?),
+            )),
         }
-        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let connect = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let connect = if in_memory { connect } else { connect.journal_mode(SqliteJournalMode::Wal) };
-        // In-memory: every connection would be a new empty database, so keep exactly one forever.
-        let pool = if in_memory {
-            SqlitePoolOptions::new().min_connections(1).max_connections(1).idle_timeout(None).max_lifetime(None)
-        } else {
-            SqlitePoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(10))
-        };
-        Ok(pool.connect_with(connect).await?)
     }
 
     /// The statements the database still needs (nothing is changed).
     pub async fn pending_migrations(&self) -> Result<Vec<String>, DbError> {
         let pool = self.open_for_cli().await?;
-        plan_for(pool, self.rate_limit_table.as_deref()).await
+        on_pool!(pool, |p, d| {
+            let mut conn = p.acquire().await?;
+            plan_on!(d, conn, self.store.rate_limit_table.as_deref(), &self.omitted_tables()).await
+        })
     }
 
     /// Applies the pending statements and returns them.
     pub async fn migrate(&self) -> Result<Vec<String>, DbError> {
-        apply_migrations(self.open_for_cli().await?, self.rate_limit_table.as_deref()).await
+        apply_migrations(self.open_for_cli().await?, self.store.rate_limit_table.as_deref(), &self.omitted_tables()).await
     }
 
-    async fn open_for_cli(&self) -> Result<&SqlitePool, DbError> {
+    async fn open_for_cli(&self) -> Result<&Pool, DbError> {
         self.pool.get_or_try_init(|| self.open()).await
     }
 
     // ---- users and credentials ----
 
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, DbError> {
-        let row = sqlx::query(r#"select * from "user" where "email" = ? limit 1"#)
-            .bind(email)
-            .fetch_optional(self.pool().await?)
-            .await?;
-        row.map(|r| user_from_row(&r, "")).transpose()
+        on_pool!(self.pool().await?, |p, d| {
+            let row = sqlx::query(sql!(d, r#"select * from "user" where "email" = ? limit 1"#)).bind(email).fetch_optional(p).await?;
+            row.map(|r| user_from_row(&r, "")).transpose()
+        })
     }
 
     /// The user with this email and the password of their credential account, in one query.
     /// The credential row is matched on `providerId` and `accountId = userId`, as upstream.
     pub async fn find_user_with_password(&self, email: &str) -> Result<Option<(User, Option<String>)>, DbError> {
-        let row = sqlx::query(
-            r#"select u.*, a."password" as "a_password" from "user" u
-               left join "account" a on a."userId" = u."id" and a."providerId" = ? and a."accountId" = u."id"
-               where u."email" = ? limit 1"#,
-        )
-        .bind(CREDENTIAL_PROVIDER)
-        .bind(email)
-        .fetch_optional(self.pool().await?)
-        .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some((user_from_row(&r, "")?, r.try_get::<Option<String>, _>("a_password")?))),
-        }
+        on_pool!(self.pool().await?, |p, d| {
+            let row = sqlx::query(sql!(
+                d,
+                r#"select u.*, a."password" as "a_password" from "user" u
+                   left join "account" a on a."userId" = u."id" and a."providerId" = ? and a."accountId" = u."id"
+                   where u."email" = ? limit 1"#
+            ))
+            .bind(CREDENTIAL_PROVIDER)
+            .bind(email)
+            .fetch_optional(p)
+            .await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(Some((user_from_row(&r, "")?, r.opt_text("a_password")?))),
+            }
+        })
     }
 
     /// Creates the user and their credential account atomically. A second sign-up with the
     /// same email loses on the unique index: see [`DbError::is_unique_violation`].
     pub async fn create_user_with_credential(&self, user: &User, account: &CredentialAccount) -> Result<(), DbError> {
-        let mut tx = self.pool().await?.begin().await?;
-        insert_user(&mut tx, user).await?;
-        insert_credential_account(&mut tx, account).await?;
-        tx.commit().await?;
-        Ok(())
+        on_pool!(self.pool().await?, |p, d| {
+            let mut tx = p.begin().await?;
+            insert_user!(d, &mut *tx, user)?;
+            insert_credential_account!(d, &mut *tx, account)?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Updates name and/or image (`Some(None)` clears the image); `None` if the user is gone.
     pub async fn update_user(&self, user_id: &str, name: Option<&str>, image: Option<Option<&str>>, now: Millis) -> Result<Option<User>, DbError> {
-        let done = sqlx::query(
-            r#"update "user" set "name" = coalesce(?, "name"), "image" = case when ? then ? else "image" end, "updatedAt" = ? where "id" = ?"#,
-        )
-        .bind(name)
-        .bind(image.is_some())
-        .bind(image.flatten())
-        .bind(time_util::to_iso(now))
-        .bind(user_id)
-        .execute(self.pool().await?)
-        .await?;
-        if done.rows_affected() == 0 {
+        let done = on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(
+                d,
+                r#"update "user" set "name" = coalesce(?, "name"), "image" = case when ? then ? else "image" end, "updatedAt" = ? where "id" = ?"#
+            ))
+            .bind(name)
+            .bind(image.is_some())
+            .bind(image.flatten())
+            .bind(Stamp(now))
+            .bind(user_id)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        if done == 0 {
             return Ok(None);
         }
-        let row = sqlx::query(r#"select * from "user" where "id" = ?"#).bind(user_id).fetch_optional(self.pool().await?).await?;
-        row.map(|r| user_from_row(&r, "")).transpose()
+        self.user_changed(user_id).await
     }
 
     /// The user's credential account: `(account id, password hash)`.
     pub async fn find_credential_account(&self, user_id: &str) -> Result<Option<(String, Option<String>)>, DbError> {
-        Ok(sqlx::query_as(r#"select "id", "password" from "account" where "userId" = ? and "providerId" = ? and "accountId" = ? limit 1"#)
-            .bind(user_id)
-            .bind(CREDENTIAL_PROVIDER)
-            .bind(user_id)
-            .fetch_optional(self.pool().await?)
-            .await?)
+        on_pool!(self.pool().await?, |p, d| {
+            let row = sqlx::query(sql!(d, r#"select "id", "password" from "account" where "userId" = ? and "providerId" = ? and "accountId" = ? limit 1"#))
+                .bind(user_id)
+                .bind(CREDENTIAL_PROVIDER)
+                .bind(user_id)
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| Ok((r.text("id")?, r.opt_text("password")?))).transpose()
+        })
     }
 
     pub async fn set_account_password(&self, account_id: &str, hash: &str, now: Millis) -> Result<(), DbError> {
-        sqlx::query(r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#)
-            .bind(hash)
-            .bind(time_util::to_iso(now))
-            .bind(account_id)
-            .execute(self.pool().await?)
-            .await?;
+        on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(d, r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#))
+                .bind(hash)
+                .bind(Stamp(now))
+                .bind(account_id)
+                .execute(p)
+                .await?;
+        });
         Ok(())
     }
 
     pub async fn create_credential_account(&self, account: &CredentialAccount) -> Result<(), DbError> {
-        let mut tx = self.pool().await?.begin().await?;
-        insert_credential_account(&mut tx, account).await?;
-        tx.commit().await?;
+        on_pool!(self.pool().await?, |p, d| {
+            insert_credential_account!(d, p, account)?;
+        });
         Ok(())
     }
 
     /// Replaces the password and, when `revoke_sessions`, deletes every session of the user,
     /// in one transaction (upstream's change-password).
     pub async fn change_password(&self, user_id: &str, account_id: &str, hash: &str, revoke_sessions: bool, now: Millis) -> Result<(), DbError> {
-        let mut tx = self.pool().await?.begin().await?;
+        on_pool!(self.pool().await?, |p, d| {
+            let mut tx = p.begin().await?;
+            if revoke_sessions && self.sessions_in_database() {
+                sqlx::query(sql!(d, r#"delete from "session" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+            }
+            sqlx::query(sql!(d, r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#))
+                .bind(hash)
+                .bind(Stamp(now))
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
         if revoke_sessions {
-            sqlx::query(r#"delete from "session" where "userId" = ?"#).bind(user_id).execute(&mut *tx).await?;
+            self.sessions_revoked(user_id).await?;
         }
-        sqlx::query(r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#)
-            .bind(hash)
-            .bind(time_util::to_iso(now))
-            .bind(account_id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
         Ok(())
     }
 
     pub async fn list_accounts(&self, user_id: &str) -> Result<Vec<AccountSummary>, DbError> {
-        let rows = sqlx::query(r#"select "id", "accountId", "providerId", "userId", "scope", "createdAt", "updatedAt" from "account" where "userId" = ?"#)
-            .bind(user_id)
-            .fetch_all(self.pool().await?)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                let scope: Option<String> = r.try_get("scope")?;
-                Ok(AccountSummary {
-                    account_id: r.try_get("accountId")?,
-                    provider_id: r.try_get("providerId")?,
-                    user_id: r.try_get("userId")?,
-                    created_at: get_date(r, "createdAt")?,
-                    updated_at: get_date(r, "updatedAt")?,
-                    id: r.try_get("id")?,
-                    scopes: scope
-                        .unwrap_or_default()
-                        .split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                })
-            })
-            .collect()
+        on_pool!(self.pool().await?, |p, d| {
+            let rows = sqlx::query(sql!(d, r#"select "id", "accountId", "providerId", "userId", "scope", "createdAt", "updatedAt" from "account" where "userId" = ?"#))
+                .bind(user_id)
+                .fetch_all(p)
+                .await?;
+            rows.iter().map(account_summary_from_row).collect()
+        })
     }
 
     pub async fn delete_account(&self, account_id: &str) -> Result<(), DbError> {
-        sqlx::query(r#"delete from "account" where "id" = ?"#).bind(account_id).execute(self.pool().await?).await?;
+        on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(d, r#"delete from "account" where "id" = ?"#)).bind(account_id).execute(p).await?;
+        });
         Ok(())
     }
 
     pub async fn find_user_by_id(&self, id: &str) -> Result<Option<User>, DbError> {
-        let row = sqlx::query(r#"select * from "user" where "id" = ? limit 1"#).bind(id).fetch_optional(self.pool().await?).await?;
-        row.map(|r| user_from_row(&r, "")).transpose()
+        on_pool!(self.pool().await?, |p, d| {
+            let row = sqlx::query(sql!(d, r#"select * from "user" where "id" = ? limit 1"#)).bind(id).fetch_optional(p).await?;
+            row.map(|r| user_from_row(&r, "")).transpose()
+        })
     }
 
     /// Sets the user's email and whether it is verified; the updated user, or `None` if gone.
     pub async fn update_user_email(&self, user_id: &str, email: &str, verified: bool, now: Millis) -> Result<Option<User>, DbError> {
-        sqlx::query(r#"update "user" set "email" = ?, "emailVerified" = ?, "updatedAt" = ? where "id" = ?"#)
-            .bind(email)
-            .bind(verified)
-            .bind(time_util::to_iso(now))
-            .bind(user_id)
-            .execute(self.pool().await?)
-            .await?;
-        self.find_user_by_id(user_id).await
+        on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(d, r#"update "user" set "email" = ?, "emailVerified" = ?, "updatedAt" = ? where "id" = ?"#))
+                .bind(email)
+                .bind(verified)
+                .bind(Stamp(now))
+                .bind(user_id)
+                .execute(p)
+                .await?;
+        });
+        self.user_changed(user_id).await
     }
 
     /// Marks the user's email verified; the updated user, or `None` if gone.
     pub async fn set_email_verified(&self, user_id: &str, now: Millis) -> Result<Option<User>, DbError> {
-        sqlx::query(r#"update "user" set "emailVerified" = 1, "updatedAt" = ? where "id" = ?"#)
-            .bind(time_util::to_iso(now))
-            .bind(user_id)
-            .execute(self.pool().await?)
-            .await?;
-        self.find_user_by_id(user_id).await
+        on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(d, r#"update "user" set "emailVerified" = ?, "updatedAt" = ? where "id" = ?"#))
+                .bind(true)
+                .bind(Stamp(now))
+                .bind(user_id)
+                .execute(p)
+                .await?;
+        });
+        self.user_changed(user_id).await
     }
 
     // ---- verification values (reset tokens, ...) ----
 
-    pub async fn create_verification(&self, identifier: &str, value: &str, expires_at: Millis) -> Result<(), DbError> {
-        let now = time_util::to_iso(time_util::now_ms());
-        sqlx::query(
-            r#"insert into "verification" ("id", "identifier", "value", "expiresAt", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?)"#,
-        )
-        .bind(crate::crypto::generate_id())
-        .bind(identifier)
-        .bind(value)
-        .bind(time_util::to_iso(expires_at))
-        .bind(&now)
-        .bind(&now)
-        .execute(self.pool().await?)
-        .await?;
+    pub(super) async fn db_create_verification(&self, identifier: &str, value: &str, expires_at: Millis) -> Result<(), DbError> {
+        let now = time_util::now_ms();
+        on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(
+                d,
+                r#"insert into "verification" ("id", "identifier", "value", "expiresAt", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?)"#
+            ))
+            .bind(crate::crypto::generate_id())
+            .bind(identifier)
+            .bind(value)
+            .bind(Stamp(expires_at))
+            .bind(Stamp(now))
+            .bind(Stamp(now))
+            .execute(p)
+            .await?;
+        });
         Ok(())
     }
 
     /// The newest `(value, expiresAt)` for an identifier. Like upstream, each lookup also
     /// deletes expired rows.
-    pub async fn find_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
-        let pool = self.pool().await?;
-        sqlx::query(r#"delete from "verification" where "expiresAt" < ?"#)
-            .bind(time_util::to_iso(time_util::now_ms()))
-            .execute(pool)
-            .await?;
-        newest_verification(pool, identifier).await
+    pub(super) async fn db_find_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(d, r#"delete from "verification" where "expiresAt" < ?"#)).bind(Stamp(time_util::now_ms())).execute(p).await?;
+            Ok(newest_verification!(d, p, identifier))
+        })
     }
 
     /// Takes a single-use value: deletes every row of the identifier and returns the newest
-    /// `(value, expiresAt)` it had, in one write transaction (only one caller can get it).
-    pub async fn consume_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
-        let mut tx = self.pool().await?.begin_with("BEGIN IMMEDIATE").await?;
-        let found = newest_verification(&mut *tx, identifier).await?;
-        sqlx::query(r#"delete from "verification" where "identifier" = ?"#).bind(identifier).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(found)
+    /// `(value, expiresAt)` it had, in one transaction. Of concurrent callers only the one whose
+    /// delete removed the rows gets it (the others' deletes wait for it, then find nothing).
+    pub(super) async fn db_consume_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            let mut tx = begin_write!(p, d);
+            let found = newest_verification!(d, &mut *tx, identifier);
+            let deleted = sqlx::query(sql!(d, r#"delete from "verification" where "identifier" = ?"#))
+                .bind(identifier)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            Ok(found.filter(|_| deleted > 0))
+        })
     }
 
-    /// Deletes the user; their sessions and accounts go with them (foreign keys cascade).
+    /// Deletes the user with their sessions and accounts.
     pub async fn delete_user(&self, user_id: &str) -> Result<(), DbError> {
-        let mut tx = self.pool().await?.begin().await?;
-        sqlx::query(r#"delete from "session" where "userId" = ?"#).bind(user_id).execute(&mut *tx).await?;
-        sqlx::query(r#"delete from "account" where "userId" = ?"#).bind(user_id).execute(&mut *tx).await?;
-        sqlx::query(r#"delete from "user" where "id" = ?"#).bind(user_id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        on_pool!(self.pool().await?, |p, d| {
+            let mut tx = p.begin().await?;
+            if self.sessions_in_database() {
+                sqlx::query(sql!(d, r#"delete from "session" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+            }
+            sqlx::query(sql!(d, r#"delete from "account" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query(sql!(d, r#"delete from "user" where "id" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        self.sessions_revoked(user_id).await
     }
 
     /// Resets a password with a single-use token, atomically: the token is consumed (only
     /// the first caller wins, and only if unexpired), the credential password is set (the
     /// account created if missing), and with `revoke_sessions` every session is deleted.
     /// `Ok(false)`: the token was missing, expired or already used.
-    pub async fn reset_password_with_token(
+    /// `identifier: None`: the token was already taken from secondary storage.
+    pub(super) async fn db_reset_password_with_token(
         &self,
-        identifier: &str,
+        identifier: Option<&str>,
         user_id: &str,
         hash: &str,
         revoke_sessions: bool,
         now: Millis,
     ) -> Result<bool, DbError> {
-        let mut tx = self.pool().await?.begin_with("BEGIN IMMEDIATE").await?;
-        let valid = newest_verification(&mut *tx, identifier)
-            .await?
-            .is_some_and(|(value, expires_at)| expires_at >= now && value == user_id);
-        sqlx::query(r#"delete from "verification" where "identifier" = ?"#).bind(identifier).execute(&mut *tx).await?;
-        if !valid {
+        on_pool!(self.pool().await?, |p, d| {
+            let mut tx = begin_write!(p, d);
+            if let Some(identifier) = identifier {
+                let newest = newest_verification!(d, &mut *tx, identifier);
+                let deleted = sqlx::query(sql!(d, r#"delete from "verification" where "identifier" = ?"#))
+                    .bind(identifier)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let valid = deleted > 0 && newest.is_some_and(|(value, expires_at)| expires_at >= now && value == user_id);
+                if !valid {
+                    tx.commit().await?;
+                    return Ok(false);
+                }
+            }
+            let updated = sqlx::query(sql!(d, r#"update "account" set "password" = ?, "updatedAt" = ? where "userId" = ? and "providerId" = ? and "accountId" = ?"#))
+                .bind(hash)
+                .bind(Stamp(now))
+                .bind(user_id)
+                .bind(CREDENTIAL_PROVIDER)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            if updated.rows_affected() == 0 {
+                let account = CredentialAccount { id: crate::crypto::generate_id(), user_id: user_id.to_owned(), password_hash: hash.to_owned(), created_at: now };
+                insert_credential_account!(d, &mut *tx, &account)?;
+            }
+            if revoke_sessions && self.sessions_in_database() {
+                sqlx::query(sql!(d, r#"delete from "session" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
-            return Ok(false);
-        }
-        let updated = sqlx::query(r#"update "account" set "password" = ?, "updatedAt" = ? where "userId" = ? and "providerId" = ? and "accountId" = ?"#)
-            .bind(hash)
-            .bind(time_util::to_iso(now))
-            .bind(user_id)
-            .bind(CREDENTIAL_PROVIDER)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
-        if updated.rows_affected() == 0 {
-            let account = CredentialAccount { id: crate::crypto::generate_id(), user_id: user_id.to_owned(), password_hash: hash.to_owned(), created_at: now };
-            insert_credential_account(&mut tx, &account).await?;
-        }
-        if revoke_sessions {
-            sqlx::query(r#"delete from "session" where "userId" = ?"#).bind(user_id).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+            Ok(true)
+        })
     }
 
     // ---- sessions ----
 
-    pub async fn create_session(&self, session: &Session) -> Result<(), DbError> {
-        sqlx::query(
-            r#"insert into "session" ("id", "expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
-               values (?, ?, ?, ?, ?, ?, ?, ?)"#,
-        )
-        .bind(&session.id)
-        .bind(time_util::to_iso(session.expires_at))
-        .bind(&session.token)
-        .bind(time_util::to_iso(session.created_at))
-        .bind(time_util::to_iso(session.updated_at))
-        .bind(&session.ip_address)
-        .bind(&session.user_agent)
-        .bind(&session.user_id)
-        .execute(self.pool().await?)
-        .await?;
+    pub(super) async fn db_create_session(&self, session: &Session) -> Result<(), DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(
+                d,
+                r#"insert into "session" ("id", "expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
+                   values (?, ?, ?, ?, ?, ?, ?, ?)"#
+            ))
+            .bind(&session.id)
+            .bind(Stamp(session.expires_at))
+            .bind(&session.token)
+            .bind(Stamp(session.created_at))
+            .bind(Stamp(session.updated_at))
+            .bind(&session.ip_address)
+            .bind(&session.user_agent)
+            .bind(&session.user_id)
+            .execute(p)
+            .await?;
+        });
         Ok(())
     }
 
     /// The session with this token and its user, in one query.
-    pub async fn find_session(&self, token: &str) -> Result<Option<(Session, User)>, DbError> {
-        let row = sqlx::query(
-            r#"select s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
-                      u."id" as "u_id", u."name" as "u_name", u."email" as "u_email", u."emailVerified" as "u_emailVerified",
-                      u."image" as "u_image", u."createdAt" as "u_createdAt", u."updatedAt" as "u_updatedAt"
-               from "session" s join "user" u on u."id" = s."userId" where s."token" = ? limit 1"#,
-        )
-        .bind(token)
-        .fetch_optional(self.pool().await?)
-        .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => Ok(Some((session_from_row(&r)?, user_from_row(&r, "u_")?))),
-        }
+    pub(super) async fn db_find_session(&self, token: &str) -> Result<Option<(Session, User)>, DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            let row = sqlx::query(sql!(
+                d,
+                r#"select s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
+                          u."id" as "u_id", u."name" as "u_name", u."email" as "u_email", u."emailVerified" as "u_emailVerified",
+                          u."image" as "u_image", u."createdAt" as "u_createdAt", u."updatedAt" as "u_updatedAt"
+                   from "session" s join "user" u on u."id" = s."userId" where s."token" = ? limit 1"#
+            ))
+            .bind(token)
+            .fetch_optional(p)
+            .await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(Some((session_from_row(&r)?, user_from_row(&r, "u_")?))),
+            }
+        })
     }
 
     /// Extends a session; `false` when it no longer exists.
-    pub async fn refresh_session(&self, token: &str, expires_at: Millis, updated_at: Millis) -> Result<bool, DbError> {
-        let done = sqlx::query(r#"update "session" set "expiresAt" = ?, "updatedAt" = ? where "token" = ?"#)
-            .bind(time_util::to_iso(expires_at))
-            .bind(time_util::to_iso(updated_at))
-            .bind(token)
-            .execute(self.pool().await?)
-            .await?;
-        Ok(done.rows_affected() > 0)
+    pub(super) async fn db_refresh_session(&self, token: &str, expires_at: Millis, updated_at: Millis) -> Result<bool, DbError> {
+        let done = on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(d, r#"update "session" set "expiresAt" = ?, "updatedAt" = ? where "token" = ?"#))
+                .bind(Stamp(expires_at))
+                .bind(Stamp(updated_at))
+                .bind(token)
+                .execute(p)
+                .await?
+                .rows_affected()
+        });
+        Ok(done > 0)
     }
 
-    pub async fn list_sessions(&self, user_id: &str) -> Result<Vec<Session>, DbError> {
-        let rows = sqlx::query(r#"select * from "session" where "userId" = ?"#)
-            .bind(user_id)
-            .fetch_all(self.pool().await?)
-            .await?;
-        rows.iter().map(session_from_row).collect()
+    pub(super) async fn db_list_sessions(&self, user_id: &str) -> Result<Vec<Session>, DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            let rows = sqlx::query(sql!(d, r#"select * from "session" where "userId" = ?"#)).bind(user_id).fetch_all(p).await?;
+            rows.iter().map(session_from_row).collect()
+        })
     }
 
-    /// Deletes the session only if it belongs to `user_id`.
-    pub async fn delete_user_session(&self, token: &str, user_id: &str) -> Result<(), DbError> {
-        sqlx::query(r#"delete from "session" where "token" = ? and "userId" = ?"#)
-            .bind(token)
-            .bind(user_id)
-            .execute(self.pool().await?)
-            .await?;
+    /// Ends the session only if it belongs to `user_id`.
+    pub(super) async fn db_delete_user_session(&self, token: &str, user_id: &str) -> Result<(), DbError> {
+        let now = Stamp(time_util::now_ms());
+        on_pool!(self.pool().await?, |p, d| {
+            let query = if self.store.preserve_sessions {
+                sqlx::query(sql!(d, r#"update "session" set "expiresAt" = ? where "token" = ? and "userId" = ?"#)).bind(now)
+            } else {
+                sqlx::query(sql!(d, r#"delete from "session" where "token" = ? and "userId" = ?"#))
+            };
+            query.bind(token).bind(user_id).execute(p).await?;
+        });
         Ok(())
     }
 
-    /// Deletes all of a user's sessions, except the one with token `keep`.
-    pub async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), DbError> {
-        sqlx::query(r#"delete from "session" where "userId" = ? and "token" != ?"#)
-            .bind(user_id)
-            .bind(keep.unwrap_or(""))
-            .execute(self.pool().await?)
-            .await?;
+    /// Ends all of a user's sessions, except the one with token `keep`.
+    pub(super) async fn db_delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<(), DbError> {
+        let now = Stamp(time_util::now_ms());
+        on_pool!(self.pool().await?, |p, d| {
+            let query = if self.store.preserve_sessions {
+                sqlx::query(sql!(d, r#"update "session" set "expiresAt" = ? where "userId" = ? and "token" != ?"#)).bind(now)
+            } else {
+                sqlx::query(sql!(d, r#"delete from "session" where "userId" = ? and "token" != ?"#))
+            };
+            query.bind(user_id).bind(keep.unwrap_or("")).execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Ends the session (with `preserveSessionInDatabase`, its row stays, expired now).
+    pub(super) async fn db_delete_session(&self, token: &str) -> Result<(), DbError> {
+        let now = Stamp(time_util::now_ms());
+        on_pool!(self.pool().await?, |p, d| {
+            let query = if self.store.preserve_sessions {
+                sqlx::query(sql!(d, r#"update "session" set "expiresAt" = ? where "token" = ?"#)).bind(now)
+            } else {
+                sqlx::query(sql!(d, r#"delete from "session" where "token" = ?"#))
+            };
+            query.bind(token).execute(p).await?;
+        });
         Ok(())
     }
 
@@ -442,171 +643,137 @@ impl Database {
     /// `Err(retry_after_seconds)` when the request is refused.
     pub async fn consume_rate_limit(&self, key: &str, window_ms: i64, max: i64, now: i64) -> Result<Result<(), i64>, DbError> {
         // The table name was checked to be a plain identifier when the options were parsed.
-        let table = self.rate_limit_table.as_deref().unwrap_or("rateLimit");
-        let mut tx = self.pool().await?.begin_with("BEGIN IMMEDIATE").await?;
-        let select = format!(r#"select "count", "lastRequest" from "{table}" where "key" = ?"#);
-        let row: Option<(i64, i64)> = sqlx::query_as(AssertSqlSafe(select))
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (count, last, verdict) = match row {
-            Some((count, last)) if now - last < window_ms && count >= max => {
-                (count, last, Err((last + window_ms - now + 999) / 1000))
+        let table = self.store.rate_limit_table.as_deref().unwrap_or("rateLimit");
+        on_pool!(self.pool().await?, |p, d| {
+            let mut tx = begin_write!(p, d);
+            // Postgres and MySQL lock the row; SQLite's write transaction already excludes others.
+            let lock = if d == Dialect::Sqlite { "" } else { " for update" };
+            let select = dialect::translate(d, &format!(r#"select "count", "lastRequest" from "{table}" where "key" = ?{lock}"#));
+            let row = sqlx::query(AssertSqlSafe(select)).bind(key).fetch_optional(&mut *tx).await?;
+            let row = row.map(|r| Ok::<_, DbError>((r.int("count")?, r.int("lastRequest")?))).transpose()?;
+            let (count, last, verdict) = match row {
+                Some((count, last)) if now - last < window_ms && count >= max => (count, last, Err((last + window_ms - now + 999) / 1000)),
+                Some((count, last)) if now - last < window_ms => (count + 1, now, Ok(())),
+                _ => (1, now, Ok(())),
+            };
+            if verdict.is_ok() {
+                let upsert = match d {
+                    Dialect::Mysql => format!(
+                        r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
+                           on duplicate key update "count" = values("count"), "lastRequest" = values("lastRequest")"#
+                    ),
+                    _ => format!(
+                        r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
+                           on conflict ("key") do update set "count" = excluded."count", "lastRequest" = excluded."lastRequest""#
+                    ),
+                };
+                sqlx::query(AssertSqlSafe(dialect::translate(d, &upsert)))
+                    .bind(crate::crypto::generate_id())
+                    .bind(key)
+                    .bind(count as i32)
+                    .bind(last)
+                    .execute(&mut *tx)
+                    .await?;
             }
-            Some((count, last)) if now - last < window_ms => (count + 1, now, Ok(())),
-            _ => (1, now, Ok(())),
-        };
-        if verdict.is_ok() {
-            let upsert = format!(
-                r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
-                   on conflict ("key") do update set "count" = excluded."count", "lastRequest" = excluded."lastRequest""#
-            );
-            sqlx::query(AssertSqlSafe(upsert))
-            .bind(crate::crypto::generate_id())
-            .bind(key)
-            .bind(count)
-            .bind(last)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(verdict)
-    }
-
-    pub async fn delete_session(&self, token: &str) -> Result<(), DbError> {
-        sqlx::query(r#"delete from "session" where "token" = ?"#)
-            .bind(token)
-            .execute(self.pool().await?)
-            .await?;
-        Ok(())
+            tx.commit().await?;
+            Ok(verdict)
+        })
     }
 }
 
-/// The newest `(value, expiresAt)` stored for a verification identifier.
-async fn newest_verification<'c, E>(executor: E, identifier: &str) -> Result<Option<(String, Millis)>, DbError>
-where
-    E: sqlx::Executor<'c, Database = Sqlite>,
-{
-    let row = sqlx::query(r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#)
-        .bind(identifier)
-        .fetch_optional(executor)
-        .await?;
-    row.map(|r| Ok((r.try_get("value")?, get_date(&r, "expiresAt")?))).transpose()
-}
-
-async fn insert_user(tx: &mut Transaction<'_, Sqlite>, user: &User) -> Result<(), DbError> {
-    sqlx::query(
-        r#"insert into "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt")
-           values (?, ?, ?, ?, ?, ?, ?)"#,
-    )
-    .bind(&user.id)
-    .bind(&user.name)
-    .bind(&user.email)
-    .bind(user.email_verified)
-    .bind(&user.image)
-    .bind(time_util::to_iso(user.created_at))
-    .bind(time_util::to_iso(user.updated_at))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-async fn insert_credential_account(tx: &mut Transaction<'_, Sqlite>, account: &CredentialAccount) -> Result<(), DbError> {
-    sqlx::query(
-        r#"insert into "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt")
-           values (?, ?, ?, ?, ?, ?, ?)"#,
-    )
-    .bind(&account.id)
-    .bind(&account.user_id)
-    .bind(CREDENTIAL_PROVIDER)
-    .bind(&account.user_id)
-    .bind(&account.password_hash)
-    .bind(time_util::to_iso(account.created_at))
-    .bind(time_util::to_iso(account.created_at))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// A date column as upstream or another ORM left it: ISO text, or integer (milli)seconds.
-fn get_date(row: &SqliteRow, column: &str) -> Result<Millis, DbError> {
-    if let Ok(text) = row.try_get::<String, _>(column) {
-        return time_util::parse_iso(&text).ok_or_else(|| DbError::Corrupt(format!("{column} = {text:?} is not a date")));
-    }
-    if let Ok(n) = row.try_get::<i64, _>(column) {
-        return Ok(time_util::from_integer(n));
-    }
-    if let Ok(f) = row.try_get::<f64, _>(column) {
-        return Ok(time_util::from_integer(f as i64));
-    }
-    Err(DbError::Corrupt(format!("{column} is not a date")))
-}
-
-fn user_from_row(row: &SqliteRow, prefix: &str) -> Result<User, DbError> {
+fn user_from_row<R: RowRead>(row: &R, prefix: &str) -> Result<User, DbError> {
     let col = |name: &str| format!("{prefix}{name}");
     Ok(User {
-        id: row.try_get(col("id").as_str())?,
-        name: row.try_get(col("name").as_str())?,
-        email: row.try_get(col("email").as_str())?,
-        email_verified: row.try_get(col("emailVerified").as_str())?,
-        image: row.try_get(col("image").as_str())?,
-        created_at: get_date(row, &col("createdAt"))?,
-        updated_at: get_date(row, &col("updatedAt"))?,
+        id: row.text(&col("id"))?,
+        name: row.text(&col("name"))?,
+        email: row.text(&col("email"))?,
+        email_verified: row.flag(&col("emailVerified"))?,
+        image: row.opt_text(&col("image"))?,
+        created_at: row.date(&col("createdAt"))?,
+        updated_at: row.date(&col("updatedAt"))?,
     })
 }
 
-fn session_from_row(row: &SqliteRow) -> Result<Session, DbError> {
+fn session_from_row<R: RowRead>(row: &R) -> Result<Session, DbError> {
     Ok(Session {
-        id: row.try_get("id")?,
-        expires_at: get_date(row, "expiresAt")?,
-        token: row.try_get("token")?,
-        created_at: get_date(row, "createdAt")?,
-        updated_at: get_date(row, "updatedAt")?,
-        ip_address: row.try_get("ipAddress")?,
-        user_agent: row.try_get("userAgent")?,
-        user_id: row.try_get("userId")?,
+        id: row.text("id")?,
+        expires_at: row.date("expiresAt")?,
+        token: row.text("token")?,
+        created_at: row.date("createdAt")?,
+        updated_at: row.date("updatedAt")?,
+        ip_address: row.opt_text("ipAddress")?,
+        user_agent: row.opt_text("userAgent")?,
+        user_id: row.text("userId")?,
     })
 }
 
-async fn plan_for(pool: &SqlitePool, rate_limit_table: Option<&str>) -> Result<Vec<String>, DbError> {
-    let mut existing = schema::Existing::default();
-    let tables: Vec<(String,)> =
-        sqlx::query_as(r#"select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"#)
-            .fetch_all(pool)
-            .await?;
-    for (table,) in tables {
-        let columns: Vec<String> = sqlx::query(AssertSqlSafe(format!("pragma table_info(\"{}\")", table.replace('"', "\"\""))))
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>("name"))
-            .collect::<Result<_, _>>()?;
-        existing.tables.insert(table, columns);
-    }
-    let indexes: Vec<(String,)> =
-        sqlx::query_as(r#"select name from sqlite_master where type = 'index'"#).fetch_all(pool).await?;
-    existing.indexes = indexes.into_iter().map(|(n,)| n).collect();
-    schema::plan(schema::Dialect::Sqlite, &existing, rate_limit_table).map_err(|e| DbError::Migration(e.0))
+fn account_summary_from_row<R: RowRead>(row: &R) -> Result<AccountSummary, DbError> {
+    Ok(AccountSummary {
+        account_id: row.text("accountId")?,
+        provider_id: row.text("providerId")?,
+        user_id: row.text("userId")?,
+        created_at: row.date("createdAt")?,
+        updated_at: row.date("updatedAt")?,
+        id: row.text("id")?,
+        scopes: row
+            .opt_text("scope")?
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
-/// Plans and applies in one transaction, so concurrent first requests cannot both create a table.
-async fn apply_migrations(pool: &SqlitePool, rate_limit_table: Option<&str>) -> Result<Vec<String>, DbError> {
-    let statements = plan_for(pool, rate_limit_table).await?;
-    if statements.is_empty() {
-        return Ok(statements);
+/// `(table, column)` pairs as `t`, `c`; index names as `i`.
+fn catalog_queries(dialect: Dialect) -> (&'static str, &'static str) {
+    match dialect {
+        Dialect::Sqlite => (
+            r#"select m.name as "t", p.name as "c" from sqlite_master m join pragma_table_info(m.name) p
+               where m.type = 'table' and m.name not like 'sqlite_%'"#,
+            r#"select name as "i" from sqlite_master where type = 'index'"#,
+        ),
+        Dialect::Postgres => (
+            r#"select table_name::text as "t", column_name::text as "c" from information_schema.columns where table_schema = current_schema()"#,
+            r#"select indexname::text as "i" from pg_indexes where schemaname = current_schema()"#,
+        ),
+        Dialect::Mysql => (
+            "select cast(table_name as char) as t, cast(column_name as char) as c from information_schema.columns where table_schema = database()",
+            "select distinct cast(index_name as char) as i from information_schema.statistics where table_schema = database()",
+        ),
     }
-    let mut tx = pool.begin().await?;
-    for sql in &statements {
-        // Another process may have migrated between our plan and now: re-check cheaply.
-        if let Err(e) = sqlx::query(AssertSqlSafe(sql.as_str())).execute(&mut *tx).await {
-            if e.to_string().contains("already exists") {
-                continue;
+}
+
+/// Plans and applies under a lock, so instances starting together migrate once: SQLite's write
+/// transaction, a Postgres advisory lock, a MySQL named lock. (MySQL commits each DDL itself.)
+async fn apply_migrations(pool: &Pool, rate_limit_table: Option<&str>, omit: &[&str]) -> Result<Vec<String>, DbError> {
+    on_pool!(pool, |p, d| {
+        let mut conn = p.acquire().await?;
+        match d {
+            Dialect::Sqlite => sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map(drop)?,
+            Dialect::Postgres => {
+                sqlx::query("BEGIN").execute(&mut *conn).await?;
+                sqlx::query("select pg_advisory_xact_lock(7265406352413)").execute(&mut *conn).await.map(drop)?
             }
-            return Err(e.into());
+            Dialect::Mysql => sqlx::query("select get_lock('better_auth_rs_migrate', 60)").execute(&mut *conn).await.map(drop)?,
         }
-    }
-    tx.commit().await?;
-    Ok(statements)
+        let result = async {
+            let statements = plan_on!(d, conn, rate_limit_table, omit).await?;
+            for statement in &statements {
+                sqlx::query(AssertSqlSafe(statement.as_str())).execute(&mut *conn).await?;
+            }
+            Ok::<_, DbError>(statements)
+        }
+        .await;
+        let end = match (d, result.is_ok()) {
+            (Dialect::Mysql, _) => "select release_lock('better_auth_rs_migrate')",
+            (_, true) => "COMMIT",
+            (_, false) => "ROLLBACK",
+        };
+        sqlx::query(end).execute(&mut *conn).await?;
+        result
+    })
 }
 
 #[cfg(test)]
@@ -615,7 +782,7 @@ mod tests {
     use crate::crypto::generate_id;
 
     fn memory_db() -> Database {
-        Database::new(DatabaseConfig::Sqlite { url: "sqlite::memory:".into(), implicit: false }, true, Some("rateLimit".into()), Logger::stderr(None))
+        Database::new(DatabaseConfig::sqlite("sqlite::memory:"), StoreOptions { auto_migrate: true, rate_limit_table: Some("rateLimit".into()), ..Default::default() }, Logger::stderr(None))
     }
 
     fn user(email: &str) -> User {

@@ -226,9 +226,15 @@ pub struct MigrationError(pub String);
 
 /// The statements that bring `existing` up to upstream's schema, in order.
 pub fn plan(dialect: Dialect, existing: &Existing, rate_limit_model: Option<&str>) -> Result<Vec<String>, MigrationError> {
+    plan_without(dialect, existing, rate_limit_model, &[])
+}
+
+/// [`plan`], leaving out the core tables named in `omit` (and their indexes): upstream omits
+/// `session` and `verification` when secondary storage holds them.
+pub fn plan_without(dialect: Dialect, existing: &Existing, rate_limit_model: Option<&str>, omit: &[&str]) -> Result<Vec<String>, MigrationError> {
     let mut statements = Vec::new();
     let extra = rate_limit_model.map(rate_limit_table);
-    for table in TABLES.iter().chain(extra.as_ref()) {
+    for table in TABLES.iter().filter(|t| !omit.contains(&t.name.as_ref())).chain(extra.as_ref()) {
         match existing.tables.get(table.name.as_ref()) {
             None => statements.push(dialect.create_table_sql(table)),
             Some(present) => {
@@ -249,7 +255,7 @@ pub fn plan(dialect: Dialect, existing: &Existing, rate_limit_model: Option<&str
             }
         }
     }
-    for index in INDEXES.iter().filter(|i| !existing.indexes.contains(i.name)) {
+    for index in INDEXES.iter().filter(|i| !existing.indexes.contains(i.name) && !omit.contains(&i.table)) {
         statements.push(dialect.create_index_sql(index));
     }
     Ok(statements)
@@ -316,6 +322,7 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
         assert!(plan(Dialect::Sqlite, &existing, None).unwrap().is_empty());
         existing.tables.get_mut("account").unwrap().retain(|c| c != "scope");
         assert_eq!(plan(Dialect::Sqlite, &existing, None).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
+        assert_eq!(plan_without(Dialect::Sqlite, &Existing::default(), None, &["session", "verification"]).unwrap().len(), 3);
         existing.tables.get_mut("account").unwrap().retain(|c| c != "providerId");
         assert!(plan(Dialect::Sqlite, &existing, None).unwrap_err().0.contains("providerId"));
     }

@@ -119,6 +119,15 @@ impl RateLimiter {
                     }
                 }
             }
+            // Upstream: a counter that expires a window after its first request.
+            RateLimitStorage::SecondaryStorage => match ctx.db.increment_rate_limit(&key, rule.window).await {
+                Ok(count) if count > rule.max as i64 => Err(rule.window as i64),
+                Ok(_) => Ok(()),
+                Err(e) => {
+                    ctx.logger.error(&format!("rate limit storage: {e}"));
+                    Ok(())
+                }
+            },
         };
         verdict.err().map(too_many_requests)
     }

@@ -120,8 +120,7 @@ impl NativeAuth {
     /// The database URL, password hidden (for `npx better-auth-rs info`).
     #[napi(getter)]
     pub fn database_url(&self) -> String {
-        let crate::options::DatabaseConfig::Sqlite { url, .. } = &self.auth.options().database;
-        crate::options::redact_url(url)
+        crate::options::redact_url(&self.auth.options().database.url)
     }
 
     #[napi(getter)]

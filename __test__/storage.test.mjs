@@ -1,0 +1,146 @@
+// One storage suite on SQLite, PostgreSQL and MariaDB/MySQL (the servers this machine runs):
+// the differential scenario against upstream on the same server, schema parity, takeover in both
+// directions, concurrency, migrations. Each test gets its own throwaway database.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { startServer, Client, uniqueEmail, SECRET } from "./helpers.mjs";
+import { createTestDatabase, DIALECTS } from "./databases.mjs";
+import { runScenario } from "./scenario.mjs";
+
+const require = createRequire(import.meta.url);
+
+/** Upstream configured to also verify our argon2id hashes: the documented way back. */
+async function upstreamPasswordOptions() {
+  const argon2 = require("@node-rs/argon2");
+  const { verifyPassword } = await import("better-auth/crypto");
+  return {
+    enabled: true,
+    password: {
+      verify: ({ hash, password }) => (hash.startsWith("$argon2") ? argon2.verify(hash, password) : verifyPassword({ hash, password })),
+    },
+  };
+}
+
+async function upstreamMigrationPlan(database) {
+  const { getMigrations } = await import("better-auth/db/migration");
+  const { toBeCreated, toBeAdded } = await getMigrations({ database: database.upstreamDatabase(), secret: SECRET, emailAndPassword: { enabled: true }, logger: { disabled: true } });
+  return { created: toBeCreated.map((t) => t.table), added: toBeAdded.map((t) => [t.table, Object.keys(t.fields)]) };
+}
+
+for (const dialect of DIALECTS) {
+  describe(`storage on ${dialect}`, () => {
+    const databases = [];
+    const servers = [];
+    const fresh = async () => {
+      const db = await createTestDatabase(dialect);
+      databases.push(db);
+      return db;
+    };
+    const serve = async (options) => {
+      const server = await startServer(options);
+      servers.push(server);
+      return server;
+    };
+    after(async () => {
+      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all(databases.map((d) => d.drop().catch(() => {})));
+    });
+
+    if (dialect !== "sqlite") {
+      // (SQLite runs this scenario in differential.test.mjs.)
+      it("answers the differential scenario as upstream does on the same server", async () => {
+        const mails = { ours: [], upstream: [] };
+        const withMail = (impl) => ({ emailAndPassword: { enabled: true, sendResetPassword: async (mail) => { mails[impl].push(mail); } } });
+        const [ours, upstream] = await Promise.all([
+          serve({ impl: "ours", database: await fresh(), options: withMail("ours") }),
+          serve({ impl: "upstream", database: await fresh(), options: withMail("upstream") }),
+        ]);
+        const tag = `${dialect}${Date.now().toString(36)}`;
+        const expected = await runScenario(upstream.url, tag, mails.upstream);
+        const actual = await runScenario(ours.url, tag, mails.ours);
+        assert.equal(actual.length, expected.length);
+        for (let i = 0; i < expected.length; i++) assert.deepEqual(actual[i], expected[i], `step "${expected[i].name}" differs`);
+      });
+    }
+
+    it("migrates an empty database to upstream's schema: upstream's migration finds nothing to add", async () => {
+      const db = await fresh();
+      const before = await upstreamMigrationPlan(db);
+      assert.deepEqual(before.created.sort(), ["account", "session", "user", "verification"]);
+      const { betterAuth } = await import("../index.js");
+      const auth = betterAuth({ database: db.url, secret: SECRET, logger: { disabled: true } });
+      const pending = await auth.migrate({ apply: false });
+      assert.equal(pending.length, 7, pending.join("\n"));
+      assert.deepEqual(await auth.migrate(), pending);
+      assert.deepEqual(await auth.migrate({ apply: false }), []);
+      assert.deepEqual(await upstreamMigrationPlan(db), { created: [], added: [] });
+    });
+
+    it("takes over a database upstream filled: its users sign in, its live cookies stay valid; and back", async () => {
+      const db = await fresh();
+      const upstream = await serve({ impl: "upstream", database: db, options: { emailAndPassword: await upstreamPasswordOptions() } });
+      const ours = await serve({ impl: "ours", database: db, options: { autoMigrate: false } });
+      assert.deepEqual(await ours.auth.migrate({ apply: false }), [], "upstream's schema is complete for us");
+
+      const email = uniqueEmail("upstream-user");
+      const viaUpstream = new Client(upstream.url);
+      const signUp = await viaUpstream.post("/api/auth/sign-up/email", { name: "Up", email, password: "pässwörd-123" });
+      assert.equal(signUp.status, 200, signUp.text);
+      const sameCookie = new Client(ours.url);
+      sameCookie.jar = new Map(viaUpstream.jar);
+      const session = await sameCookie.request("/api/auth/get-session");
+      assert.equal(session.data?.user.email, email, session.text);
+      assert.equal(session.data.session.token, signUp.data.token);
+      assert.equal(session.data.user.createdAt, signUp.data.user.createdAt, "dates read back to the millisecond");
+      assert.equal(session.data.user.emailVerified, false);
+      const signIn = await new Client(ours.url).post("/api/auth/sign-in/email", { email, password: "pässwörd-123" });
+      assert.equal(signIn.status, 200, signIn.text);
+      assert.equal((await new Client(ours.url).post("/api/auth/sign-in/email", { email, password: "wrong-password" })).status, 401);
+
+      // The reverse: a user created here signs in through upstream; our cookie is valid there.
+      const ourEmail = uniqueEmail("our-user");
+      const viaOurs = new Client(ours.url);
+      const ourSignUp = await viaOurs.post("/api/auth/sign-up/email", { name: "Ours", email: ourEmail, password: "password123" });
+      assert.equal(ourSignUp.status, 200, ourSignUp.text);
+      const there = new Client(upstream.url);
+      there.jar = new Map(viaOurs.jar);
+      const theirView = await there.request("/api/auth/get-session");
+      assert.equal(theirView.data?.user.email, ourEmail, theirView.text);
+      assert.equal(theirView.data.session.expiresAt, (await viaOurs.request("/api/auth/get-session")).data.session.expiresAt);
+      const upstreamSignIn = await new Client(upstream.url).post("/api/auth/sign-in/email", { email: ourEmail, password: "password123" });
+      assert.equal(upstreamSignIn.status, 200, upstreamSignIn.text);
+      // Sign-out through upstream ends the session here too.
+      assert.equal((await there.post("/api/auth/sign-out", {})).status, 200);
+      assert.equal((await viaOurs.request("/api/auth/get-session")).text, "null");
+    });
+
+    it("gives 50 concurrent sign-ups with one email exactly one user and one credential account", async () => {
+      const db = await fresh();
+      const ours = await serve({ impl: "ours", database: db, options: { rateLimit: { enabled: false } } });
+      const email = uniqueEmail("race");
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => new Client(ours.url).post("/api/auth/sign-up/email", { name: `R${i}`, email, password: "password123" })),
+      );
+      const statuses = results.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 200).length, 1, JSON.stringify(statuses));
+      for (const r of results.filter((r) => r.status !== 200)) {
+        assert.equal(r.status, 422, r.text);
+        assert.equal(r.data.code, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL");
+      }
+      const q = dialect === "mysql" ? "`" : '"';
+      const users = await db.query(`select ${q}id${q} from ${q}user${q} where ${q}email${q} = ?`.replace("?", dialect === "postgres" ? "$1" : "?"), [email]);
+      assert.equal(users.length, 1);
+      const accounts = await db.query(`select ${q}id${q} from ${q}account${q} where ${q}userId${q} = ${dialect === "postgres" ? "$1" : "?"}`, [users[0].id]);
+      assert.equal(accounts.length, 1);
+    });
+
+    it("accepts the pool object an upstream config passes", async () => {
+      const db = await fresh();
+      const ours = await serve({ impl: "ours", database: db, passPool: true });
+      const c = new Client(ours.url);
+      assert.equal((await c.post("/api/auth/sign-up/email", { name: "P", email: uniqueEmail("pool"), password: "password123" })).status, 200);
+      assert.equal((await c.request("/api/auth/get-session")).status, 200);
+    });
+  });
+}
