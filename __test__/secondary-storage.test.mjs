@@ -92,6 +92,39 @@ describe("secondary storage (JS object) against upstream", () => {
   });
 });
 
+describe("secondary storage with session.storeSessionInDatabase", () => {
+  it("writes sessions to both, falls back to the database, and with preserveSessionInDatabase keeps ended rows expired", async () => {
+    const storage = memoryStorage();
+    const server = await startServer({ options: { secondaryStorage: storage, session: { storeSessionInDatabase: true } } });
+    const preserving = await startServer({ options: { secondaryStorage: memoryStorage(), session: { storeSessionInDatabase: true, preserveSessionInDatabase: true } } });
+    try {
+      const c = new Client(server.url);
+      const up = await c.post("/api/auth/sign-up/email", { name: "Both", email: uniqueEmail("both"), password: "password123" });
+      assert.equal(up.status, 200, up.text);
+      assert.deepEqual(tables(server.file), ["account", "session", "user"]);
+      assert.ok(storage.map.has(up.data.token));
+      // Gone from the store (evicted, flushed): the database row still answers.
+      storage.map.delete(up.data.token);
+      assert.equal((await c.request("/api/auth/get-session")).data?.session.token, up.data.token);
+
+      const p = new Client(preserving.url);
+      const pUp = await p.post("/api/auth/sign-up/email", { name: "Kept", email: uniqueEmail("kept"), password: "password123" });
+      assert.equal((await p.post("/api/auth/sign-out", {})).status, 200);
+      const Database = require("better-sqlite3");
+      const db = new Database(preserving.file, { readonly: true });
+      const row = db.prepare(`select "expiresAt" from "session" where "token" = ?`).get(pUp.data.token);
+      db.close();
+      assert.ok(row, "the ended session's row is kept");
+      assert.ok(Date.parse(row.expiresAt) <= Date.now(), `expiresAt ${row.expiresAt} is now or earlier`);
+      const replay = new Client(preserving.url);
+      replay.jar = new Map([[`better-auth.session_token`, pUp.cookies["better-auth.session_token"].value]]);
+      assert.equal((await replay.request("/api/auth/get-session")).text, "null");
+    } finally {
+      await Promise.all([server.close(), preserving.close()]);
+    }
+  });
+});
+
 describe("secondary storage: one Redis shared by upstream and ours", () => {
   let redis;
   let ours;

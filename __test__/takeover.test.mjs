@@ -98,7 +98,9 @@ describe("upstream's own database option", () => {
         const r = await auth.api.signInEmail({ body: { email, password: "password123" } });
         assert.equal(r.user.email, email);
       }
-      assert.throws(() => betterAuth({ database: { provider: "postgres", url: "postgres://localhost/db" } }), /provider `postgres` is not supported yet/);
+      assert.throws(() => betterAuth({ database: { provider: "oracle", url: "oracle://localhost/db" } }), /database\.provider.*oracle/);
+      class Kysely {}
+      assert.throws(() => betterAuth({ database: new Kysely() }), /a Kysely instance.*pg Pool/);
     } finally {
       await upstream.close();
     }

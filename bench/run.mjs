@@ -1,13 +1,15 @@
 // `npm run bench`: ours vs upstream better-auth on the same machine in one run, A/B
 // alternating per scenario so drift cancels out. Writes bench/results.json, bench/RESULTS.md
 // and bench/chart.svg. Flags: --duration <s> (default 5), --connections <n> (default 16),
-// --rounds <n> (default 2).
+// --rounds <n> (default 2). Then get-session and sign-in again on PostgreSQL and MySQL (both
+// implementations on the same server, each in a fresh database); --no-dialects skips that.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
+import { createTestDatabase } from "../__test__/databases.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const flag = (name, fallback) => {
@@ -20,9 +22,9 @@ const ROUNDS = flag("rounds", 2);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 const PASSWORD = "bench-password-123";
 
-function startTarget(impl) {
-  const dir = mkdtempSync(join(tmpdir(), `bench-${impl}-`));
-  const child = spawn(process.execPath, [join(here, "server.mjs"), impl, join(dir, "auth.db")], { stdio: ["ignore", "pipe", "inherit"] });
+function startTarget(impl, database) {
+  const spec = database ?? join(mkdtempSync(join(tmpdir(), `bench-${impl}-`)), "auth.db");
+  const child = spawn(process.execPath, [join(here, "server.mjs"), impl, spec], { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d) => {
@@ -146,6 +148,53 @@ ${bars}
 `;
 }
 
+async function runScenarios(targets, list, label = "") {
+  // Warm-up: JIT, connection pools and caches, so the first scenario is not penalized.
+  for (const t of targets) {
+    for (const scenario of list.filter((s) => !s.hashing).slice(0, 4)) await autocannon({ url: t.url, connections: CONNECTIONS, duration: 1, requests: [scenario.request(t)] });
+  }
+  const results = {};
+  for (const scenario of list) {
+    const runs = { ours: [], upstream: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      // A/B, then B/A: machine drift within a scenario cancels out.
+      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      for (const t of order) {
+        runs[t.impl].push(await measure(t, scenario));
+        process.stdout.write(`${label}${scenario.name} [${t.impl}] round ${round + 1}: ${fmt(runs[t.impl].at(-1).rps, 0)} req/s\n`);
+      }
+    }
+    results[scenario.name] = { ours: combine(runs.ours), upstream: combine(runs.upstream), hashing: Boolean(scenario.hashing) };
+  }
+  return results;
+}
+
+/** get-session and sign-in with both implementations on one database server. */
+async function runDialect(dialect) {
+  const databases = [await createTestDatabase(dialect), await createTestDatabase(dialect)];
+  const targets = [await startTarget("ours", databases[0].url), await startTarget("upstream", databases[1].url)];
+  try {
+    const seed = {};
+    for (const t of targets) {
+      const email = `seed-${t.impl}@example.com`;
+      seed[t.impl] = { email, cookie: await signUp(t, email) };
+    }
+    const list = scenarios(seed).filter((s) => s.name === "GET /api/auth/get-session" || s.name === "POST /sign-in/email");
+    const results = await runScenarios(targets, list, `[${dialect}] `);
+    return Object.entries(results).map(([name, r]) => ({
+      dialect,
+      name,
+      ...r,
+      rpsRatio: r.upstream.rps ? r.ours.rps / r.upstream.rps : null,
+      p99Ratio: r.upstream.p99 ? r.ours.p99 / r.upstream.p99 : null,
+    }));
+  } finally {
+    for (const t of targets) t.child.kill();
+    await new Promise((r) => setTimeout(r, 300));
+    for (const d of databases) await d.drop().catch(() => {});
+  }
+}
+
 async function main() {
   const started = Date.now();
   const targets = [await startTarget("ours"), await startTarget("upstream")];
@@ -155,25 +204,13 @@ async function main() {
       const email = `seed-${t.impl}@example.com`;
       seed[t.impl] = { email, cookie: await signUp(t, email) };
     }
-    const list = scenarios(seed);
-    // Warm-up: JIT, connection pools and caches, so the first scenario is not penalized.
-    for (const t of targets) {
-      for (const scenario of list.slice(0, 4)) await autocannon({ url: t.url, connections: CONNECTIONS, duration: 1, requests: [scenario.request(t)] });
-    }
-    const results = {};
-    for (const scenario of list) {
-      const runs = { ours: [], upstream: [] };
-      for (let round = 0; round < ROUNDS; round++) {
-        // A/B, then B/A: machine drift within a scenario cancels out.
-        const order = round % 2 === 0 ? targets : [...targets].reverse();
-        for (const t of order) {
-          runs[t.impl].push(await measure(t, scenario));
-          process.stdout.write(`${scenario.name} [${t.impl}] round ${round + 1}: ${fmt(runs[t.impl].at(-1).rps, 0)} req/s\n`);
-        }
-      }
-      results[scenario.name] = { ours: combine(runs.ours), upstream: combine(runs.upstream), hashing: Boolean(scenario.hashing) };
-    }
+    const results = await runScenarios(targets, scenarios(seed));
     const rss = Object.fromEntries(targets.map((t) => [t.impl, peakRssMiB(t.child.pid)]));
+    for (const t of targets) t.child.kill();
+    const dialectRows = [];
+    if (!process.argv.includes("--no-dialects")) {
+      for (const dialect of ["postgres", "mysql"]) dialectRows.push(...(await runDialect(dialect)));
+    }
     const plainCpu = results["plain Express route"].ours.cpuMsPerRequest;
     const rows = Object.entries(results).map(([name, r]) => ({
       name,
@@ -188,6 +225,7 @@ async function main() {
       settings: { durationSeconds: DURATION, connections: CONNECTIONS, rounds: ROUNDS },
       peakRssMiB: rss,
       scenarios: rows,
+      dialects: dialectRows,
       seconds: (Date.now() - started) / 1000,
     };
     writeFileSync(join(here, "results.json"), `${JSON.stringify(report, null, 2)}\n`);
@@ -215,6 +253,15 @@ ${table}
 Peak RSS over the whole run: ours ${fmt(rss.ours)} MiB, upstream ${fmt(rss.upstream)} MiB (ratio ${fmt(rss.ours / rss.upstream, 2)}).
 
 get-session p99 during concurrent sign-ups vs alone (ours): ${fmt(mixed)} ms vs ${fmt(alone)} ms (${fmt(mixed / alone, 2)}×).
+
+## On PostgreSQL and MySQL
+
+Both implementations on this machine's PostgreSQL 15 / MariaDB 10.11 server, each in its own fresh
+database (ours: a database URL; upstream: a \`pg\` Pool / \`mysql2\` pool), same settings as above.
+
+| Database | Scenario | ours req/s | upstream req/s | ratio | ours p50 / p99 ms | upstream p50 / p99 ms | p99 ratio | errors (ours / upstream) |
+|---|---|---|---|---|---|---|---|---|
+${dialectRows.map((r) => `| ${r.dialect} | ${r.name} | ${fmt(r.ours.rps, 0)} | ${fmt(r.upstream.rps, 0)} | **${fmt(r.rpsRatio, 2)}×** | ${fmt(r.ours.p50)} / ${fmt(r.ours.p99)} | ${fmt(r.upstream.p50)} / ${fmt(r.upstream.p99)} | ${fmt(r.p99Ratio, 2)} | ${fmt(r.ours.errors, 0)} / ${fmt(r.upstream.errors, 0)} |`).join("\n")}
 
 CPU ms/req is the server process's user+system time over the requests it served (for the mixed
 scenario, get-session and sign-up requests together).

@@ -1,11 +1,13 @@
-// One benchmark target: the Express guide's app on SQLite, with ours or upstream better-auth.
-// Usage: node bench/server.mjs ours|upstream <sqlite file>. Prints "READY <port>".
+// One benchmark target: the Express guide's app with ours or upstream better-auth.
+// Usage: node bench/server.mjs ours|upstream <sqlite file | postgres:// URL | mysql:// URL>.
+// Prints "READY <port>".
 import { createRequire } from "node:module";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import express from "express";
 import cors from "cors";
 
-const [impl, dbFile] = process.argv.slice(2);
+const [impl, dbSpec] = process.argv.slice(2);
+const dialect = dbSpec.startsWith("postgres") ? "postgres" : dbSpec.startsWith("mysql") ? "mysql" : "sqlite";
 const require = createRequire(import.meta.url);
 const options = {
   secret: "bench-secret-0123456789abcdef0123456789",
@@ -20,13 +22,18 @@ let fromNodeHeaders;
 if (impl === "ours") {
   ({ toNodeHandler, fromNodeHeaders } = await import("../node.js"));
   const { betterAuth } = await import("../index.js");
-  auth = betterAuth({ ...options, database: `sqlite:${dbFile}` });
+  auth = betterAuth({ ...options, database: dialect === "sqlite" ? `sqlite:${dbSpec}` : dbSpec, autoMigrate: true });
 } else {
   ({ toNodeHandler, fromNodeHeaders } = await import("better-auth/node"));
   const { betterAuth } = await import("better-auth");
   const { getMigrations } = await import("better-auth/db/migration");
-  const Database = require("better-sqlite3");
-  const config = { ...options, database: new Database(dbFile) };
+  const database =
+    dialect === "postgres"
+      ? new (require("pg").Pool)({ connectionString: dbSpec })
+      : dialect === "mysql"
+        ? require("mysql2/promise").createPool({ uri: dbSpec, timezone: "Z" })
+        : new (require("better-sqlite3"))(dbSpec);
+  const config = { ...options, database };
   await (await getMigrations(config)).runMigrations();
   auth = betterAuth(config);
 }

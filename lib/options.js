@@ -76,9 +76,12 @@ function mysqlPoolOption(config) {
   };
 }
 
-/** A storage class instance lists its methods (they live on the prototype, not in JSON). */
+/**
+ * A storage object is its interface's methods: a class instance's live on the prototype (not in
+ * JSON), and other properties (a client, a map) are the user's business.
+ */
 function secondaryStorageOption(storage) {
-  if (!storage || typeof storage !== "object" || isPlainObject(storage)) return storage;
+  if (!storage || typeof storage !== "object") return storage;
   const methods = {};
   for (const name of ["get", "set", "delete", "getAndDelete", "increment"]) {
     if (typeof storage[name] === "function") methods[name] = storage[name];

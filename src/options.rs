@@ -705,7 +705,7 @@ fn current_versioned_secret(list: Vec<(Value, String)>, path: &str) -> Result<St
 fn resolve_secondary_storage(raw: Option<Value>) -> Result<Option<SecondaryStorageConfig>, OptionsError> {
     match raw {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(url)) if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("redis+unix://") => {
+        Some(Value::String(url)) if url.starts_with("redis://") || url.starts_with("redis+unix://") => {
             Ok(Some(SecondaryStorageConfig::Redis(url)))
         }
         Some(Value::Object(map)) if !option_keys::is_marker(&Value::Object(map.clone())) => {
