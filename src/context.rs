@@ -14,7 +14,7 @@ use crate::http::Headers;
 use crate::logger::Logger;
 use crate::middleware::rate_limit::RateLimiter;
 use crate::options::AuthOptions;
-use crate::password_hash::PasswordHasher;
+use crate::password_hash::{HashError, PasswordHasher};
 
 pub struct AuthContext {
     pub options: AuthOptions,
@@ -70,6 +70,30 @@ impl AuthContext {
             self.logger.error(&format!("`{}` failed: {e}", path.join(".")));
         }
         result
+    }
+
+    /// `emailAndPassword.password.hash` when given, else argon2id off the event loop.
+    pub async fn hash_password(&self, password: &str) -> Result<String, HashError> {
+        if !self.has_function("emailAndPassword.password.hash") {
+            return self.hasher.hash(password).await;
+        }
+        match self.callbacks.call(&["emailAndPassword", "password", "hash"], vec![Value::String(password.to_owned())]).await {
+            Ok(Value::String(hash)) => Ok(hash),
+            Ok(other) => Err(HashError::Failed(format!("emailAndPassword.password.hash returned {}, not a string", crate::option_keys::describe(&other)))),
+            Err(e) => Err(HashError::Failed(format!("emailAndPassword.password.hash: {e}"))),
+        }
+    }
+
+    /// `emailAndPassword.password.verify({ hash, password })` when given, else argon2id/scrypt.
+    pub async fn verify_password(&self, password: &str, stored: &str) -> Result<bool, HashError> {
+        if !self.has_function("emailAndPassword.password.verify") {
+            return self.hasher.verify(password, stored).await;
+        }
+        let args = vec![serde_json::json!({ "hash": stored, "password": password })];
+        match self.callbacks.call(&["emailAndPassword", "password", "verify"], args).await {
+            Ok(value) => Ok(crate::validate::is_truthy(&value)),
+            Err(e) => Err(HashError::Failed(format!("emailAndPassword.password.verify: {e}"))),
+        }
     }
 
     /// Whether the options have a function at `path` (e.g. `emailAndPassword.sendResetPassword`).

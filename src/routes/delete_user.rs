@@ -65,7 +65,7 @@ pub async fn delete_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         let Some((_, Some(stored))) = account else {
             return Err(ApiError::bad_request(codes::CREDENTIAL_ACCOUNT_NOT_FOUND));
         };
-        if !ctx.hasher.verify(password, &stored).await.or_internal(&ctx.logger, "delete-user")? {
+        if !ctx.verify_password(password, &stored).await.or_internal(&ctx.logger, "delete-user")? {
             return Err(ApiError::bad_request(codes::INVALID_PASSWORD));
         }
     }

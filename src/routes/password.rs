@@ -109,7 +109,7 @@ pub async fn reset_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let Some(user) = ctx.db.find_user_by_id(&user_id).await.or_internal(&ctx.logger, "reset-password")? else {
         return Err(ApiError::bad_request(codes::USER_NOT_FOUND));
     };
-    let hash = ctx.hasher.hash(&new_password).await.or_internal(&ctx.logger, "reset-password hash")?;
+    let hash = ctx.hash_password(&new_password).await.or_internal(&ctx.logger, "reset-password hash")?;
     let revoke = ctx.options.email_reset.revoke_sessions_on_reset;
     // The token is consumed in the same transaction: of two concurrent resets only one wins.
     if !ctx.db.reset_password_with_token(&identifier, &user.id, &hash, revoke, now).await.or_internal(&ctx.logger, "reset-password")? {

@@ -39,7 +39,7 @@ pub async fn sign_in_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             return Err(wrong());
         }
     };
-    let valid = ctx.hasher.verify(&password, &stored_hash).await.or_internal(&ctx.logger, "password verification")?;
+    let valid = ctx.verify_password(&password, &stored_hash).await.or_internal(&ctx.logger, "password verification")?;
     if !valid {
         ctx.logger.warn("Invalid password");
         return Err(wrong());

@@ -62,7 +62,7 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if let Some(existing) = existing {
         ctx.logger.info(&format!("Sign-up attempt for existing email: {}", user.email));
         if generic_duplicates {
-            let _ = ctx.hasher.hash(&password).await;
+            let _ = ctx.hash_password(&password).await;
             if ctx.has_function(ON_EXISTING_USER_SIGN_UP) {
                 // As upstream: a failure here is logged, never shown to the caller.
                 let _ = call.call_back(ON_EXISTING_USER_SIGN_UP, vec![json!({ "user": existing })]).await;
@@ -71,7 +71,7 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         }
         return Err(ApiError::new(422, codes::USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL));
     }
-    let hash = ctx.hasher.hash(&password).await.map_err(|e| {
+    let hash = ctx.hash_password(&password).await.map_err(|e| {
         ctx.logger.error(&format!("Failed to hash password: {e}"));
         ApiError::new(422, codes::FAILED_TO_CREATE_USER)
     })?;

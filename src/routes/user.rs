@@ -65,8 +65,8 @@ pub async fn change_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let Some((account_id, Some(stored))) = account else {
         return Err(ApiError::bad_request(codes::CREDENTIAL_ACCOUNT_NOT_FOUND));
     };
-    let new_hash = ctx.hasher.hash(&new_password).await.or_internal(&ctx.logger, "change-password hash")?;
-    if !ctx.hasher.verify(&current_password, &stored).await.or_internal(&ctx.logger, "change-password verify")? {
+    let new_hash = ctx.hash_password(&new_password).await.or_internal(&ctx.logger, "change-password hash")?;
+    if !ctx.verify_password(&current_password, &stored).await.or_internal(&ctx.logger, "change-password verify")? {
         return Err(ApiError::bad_request(codes::INVALID_PASSWORD));
     }
     ctx.db
@@ -96,7 +96,7 @@ pub async fn verify_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let ctx = call.ctx;
     let account = ctx.db.find_credential_account(&user.id).await.or_internal(&ctx.logger, "verify-password")?;
     let valid = match account {
-        Some((_, Some(stored))) => ctx.hasher.verify(&password, &stored).await.or_internal(&ctx.logger, "verify-password")?,
+        Some((_, Some(stored))) => ctx.verify_password(&password, &stored).await.or_internal(&ctx.logger, "verify-password")?,
         _ => false,
     };
     if !valid {
@@ -114,7 +114,7 @@ pub async fn set_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let ctx = call.ctx;
     check_password_length(ctx, &new_password, true)?;
     let account = ctx.db.find_credential_account(&user.id).await.or_internal(&ctx.logger, "set-password")?;
-    let hash = ctx.hasher.hash(&new_password).await.or_internal(&ctx.logger, "set-password hash")?;
+    let hash = ctx.hash_password(&new_password).await.or_internal(&ctx.logger, "set-password hash")?;
     let now = now_ms();
     match account {
         None => {
