@@ -14,6 +14,8 @@ use crate::http::Headers;
 use crate::logger::Logger;
 use crate::middleware::rate_limit::RateLimiter;
 use crate::options::AuthOptions;
+use crate::error::ApiError;
+use crate::fields::{Input, Mode, parse_input};
 use crate::password_hash::{HashError, PasswordHasher};
 
 pub struct AuthContext {
@@ -46,6 +48,8 @@ impl AuthContext {
             preserve_sessions: options.session.preserve_in_database,
             verifications_in_database: options.verifications_in_database,
             session_expires_in_secs: options.session.expires_in.max(0) as u64,
+            user_fields: options.user_fields.clone(),
+            session_fields: options.session_fields.clone(),
         };
         let db = Database::new(options.database.clone(), store, logger.clone());
         AuthContext {
@@ -94,6 +98,24 @@ impl AuthContext {
             Ok(value) => Ok(crate::validate::is_truthy(&value)),
             Err(e) => Err(HashError::Failed(format!("emailAndPassword.password.verify: {e}"))),
         }
+    }
+
+    /// Additional-field values from a body (`model`: "user" or "session"), function defaults
+    /// called; in the fields' order.
+    pub async fn field_input(&self, model: &str, body: &Map<String, Value>, mode: Mode) -> Result<Map<String, Value>, ApiError> {
+        let fields = if model == "user" { &self.options.user_fields } else { &self.options.session_fields };
+        let mut values = Map::new();
+        for (name, input) in parse_input(fields, body, mode)? {
+            let value = match input {
+                Input::Value(v) => v,
+                Input::CallDefault => self
+                    .call_option(&[model, "additionalFields", &name, "defaultValue"], Vec::new())
+                    .await
+                    .map_err(|_| ApiError::internal())?,
+            };
+            values.insert(name, value);
+        }
+        Ok(values)
     }
 
     /// Whether the options have a function at `path` (e.g. `emailAndPassword.sendResetPassword`).

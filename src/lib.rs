@@ -8,6 +8,7 @@ pub mod cookies;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod http;
 pub mod logger;
 pub mod middleware;

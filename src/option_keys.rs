@@ -155,14 +155,14 @@ mod tests {
 
     #[test]
     fn unsupported_reported_once_at_the_top() {
-        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"additionalFields": {"role": {"type": "string"}}}}));
-        assert_eq!(r.unsupported, vec!["account", "user.additionalFields"]);
+        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"modelName": "users", "additionalFields": {"role": {"type": "string", "validator": {}}}}}));
+        assert_eq!(r.unsupported, vec!["account", "user.modelName", "user.additionalFields.role.validator"]);
     }
 
     #[test]
     fn markers_are_leaves() {
-        let r = run(json!({"emailAndPassword": {"password": {"hash": {"$$betterAuthRs": "function"}}}}));
-        assert_eq!(r.unsupported, vec!["emailAndPassword.password"]);
+        let r = run(json!({"advanced": {"database": {"generateId": {"$$betterAuthRs": "function"}}}}));
+        assert_eq!(r.unsupported, vec!["advanced.database"]);
         let functions = function_paths(&json!({"emailAndPassword": {"sendResetPassword": {"$$betterAuthRs": "function"}}, "x": 1}));
         assert_eq!(functions.into_iter().collect::<Vec<_>>(), vec!["emailAndPassword.sendResetPassword"]);
         assert_eq!(describe(&json!({"$$betterAuthRs": "instance", "name": "Pool"})), "a Pool instance");

@@ -201,6 +201,8 @@ pub struct AuthOptions {
     pub secondary_storage: Option<SecondaryStorageConfig>,
     /// `verification.storeInDatabase` (with secondary storage).
     pub verifications_in_database: bool,
+    pub user_fields: Vec<crate::fields::FieldDef>,
+    pub session_fields: Vec<crate::fields::FieldDef>,
     pub secret: String,
     /// A configured `baseURL` (option or environment): its origin, without the base path.
     pub base_origin: Option<String>,
@@ -274,6 +276,7 @@ struct RawOptions {
 struct RawUser {
     delete_user: RawDeleteUser,
     change_email: RawChangeEmail,
+    additional_fields: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -346,6 +349,7 @@ struct RawSession {
     fresh_age: Option<i64>,
     store_session_in_database: Option<bool>,
     preserve_session_in_database: Option<bool>,
+    additional_fields: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -534,6 +538,8 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         preserve_in_database: raw.session.preserve_session_in_database.unwrap_or(false),
     };
     let secondary_storage = resolve_secondary_storage(raw.secondary_storage)?;
+    let user_fields = crate::fields::parse_fields("user", raw.user.additional_fields.as_ref())?;
+    let session_fields = crate::fields::parse_fields("session", raw.session.additional_fields.as_ref())?;
 
     let adv = raw.advanced;
     // Upstream decides once: explicit option, else the static baseURL's scheme, else production.
@@ -580,6 +586,8 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         auto_migrate: raw.auto_migrate.unwrap_or(is_sqlite),
         secondary_storage,
         verifications_in_database: raw.verification.store_in_database.unwrap_or(false),
+        user_fields,
+        session_fields,
         secret,
         base_origin,
         base_path,

@@ -8,10 +8,12 @@ use sqlx::mysql::{MySql, MySqlRow};
 use sqlx::postgres::{PgRow, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteRow};
 use sqlx::{Database, Encode, Row, Type};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 pub use super::schema::Dialect;
 use super::DbError;
+use crate::fields::FieldType;
 use crate::time_util::{self, Millis};
 
 pub enum Pool {
@@ -109,6 +111,71 @@ stamp_as!(Sqlite, String, |s| time_util::to_iso(s.0));
 stamp_as!(Postgres, OffsetDateTime, |s| s.offset());
 stamp_as!(MySql, OffsetDateTime, |s| s.offset());
 
+/// An additional field's value, typed even when null (Postgres checks a parameter's type
+/// against its column even for NULL).
+pub enum DbValue {
+    Text(Option<String>),
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Bool(Option<bool>),
+    Date(Option<Millis>),
+    Json(Option<Value>),
+}
+
+impl DbValue {
+    /// From a checked JSON value of an additional field (see `fields.rs`).
+    pub fn from_json(field_type: &FieldType, value: &Value) -> DbValue {
+        match field_type {
+            FieldType::String | FieldType::Enum(_) => DbValue::Text(value.as_str().map(str::to_owned)),
+            FieldType::Number => match value.as_i64() {
+                Some(n) => DbValue::Int(Some(n)),
+                None => DbValue::Real(value.as_f64()),
+            },
+            FieldType::Boolean => DbValue::Bool(value.as_bool()),
+            FieldType::Date => DbValue::Date(value.as_str().and_then(time_util::parse_iso).or_else(|| value.as_i64())),
+            FieldType::Json | FieldType::StringArray | FieldType::NumberArray => DbValue::Json((!value.is_null()).then(|| value.clone())),
+        }
+    }
+}
+
+macro_rules! db_value_for {
+    ($db:ty) => {
+        impl Type<$db> for DbValue {
+            fn type_info() -> <$db as Database>::TypeInfo {
+                <String as Type<$db>>::type_info()
+            }
+            fn compatible(_: &<$db as Database>::TypeInfo) -> bool {
+                true
+            }
+        }
+        impl<'q> Encode<'q, $db> for DbValue {
+            fn encode_by_ref(&self, buf: &mut <$db as Database>::ArgumentBuffer) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                match self {
+                    DbValue::Text(v) => <Option<String> as Encode<'q, $db>>::encode_by_ref(v, buf),
+                    DbValue::Int(v) => <Option<i64> as Encode<'q, $db>>::encode_by_ref(v, buf),
+                    DbValue::Real(v) => <Option<f64> as Encode<'q, $db>>::encode_by_ref(v, buf),
+                    DbValue::Bool(v) => <Option<bool> as Encode<'q, $db>>::encode_by_ref(v, buf),
+                    DbValue::Date(v) => <Option<Stamp> as Encode<'q, $db>>::encode(v.map(Stamp), buf),
+                    DbValue::Json(v) => <Option<sqlx::types::Json<Value>> as Encode<'q, $db>>::encode(v.clone().map(sqlx::types::Json), buf),
+                }
+            }
+            fn produces(&self) -> Option<<$db as Database>::TypeInfo> {
+                Some(match self {
+                    DbValue::Text(_) => <String as Type<$db>>::type_info(),
+                    DbValue::Int(_) => <i64 as Type<$db>>::type_info(),
+                    DbValue::Real(_) => <f64 as Type<$db>>::type_info(),
+                    DbValue::Bool(_) => <bool as Type<$db>>::type_info(),
+                    DbValue::Date(_) => <Stamp as Type<$db>>::type_info(),
+                    DbValue::Json(_) => <sqlx::types::Json<Value> as Type<$db>>::type_info(),
+                })
+            }
+        }
+    };
+}
+db_value_for!(Sqlite);
+db_value_for!(Postgres);
+db_value_for!(MySql);
+
 /// Reading columns the same way from every driver's rows.
 pub trait RowRead {
     fn text(&self, column: &str) -> Result<String, DbError>;
@@ -118,6 +185,21 @@ pub trait RowRead {
     fn opt_date(&self, column: &str) -> Result<Option<Millis>, DbError>;
     fn date(&self, column: &str) -> Result<Millis, DbError> {
         self.opt_date(column)?.ok_or_else(|| DbError::Corrupt(format!("{column} is null")))
+    }
+    fn opt_json(&self, column: &str) -> Result<Option<Value>, DbError>;
+    fn opt_number(&self, column: &str) -> Result<Option<Value>, DbError>;
+    fn opt_flag(&self, column: &str) -> Result<Option<bool>, DbError>;
+
+    /// An additional field's value as JSON (dates as ISO text). Unparsable JSON reads as
+    /// `null`, as upstream's `safeJSONParse`.
+    fn field(&self, column: &str, field_type: &FieldType) -> Result<Value, DbError> {
+        Ok(match field_type {
+            FieldType::String | FieldType::Enum(_) => self.opt_text(column)?.map(Value::String).unwrap_or(Value::Null),
+            FieldType::Number => self.opt_number(column)?.unwrap_or(Value::Null),
+            FieldType::Boolean => self.opt_flag(column)?.map(Value::Bool).unwrap_or(Value::Null),
+            FieldType::Date => self.opt_date(column)?.map(|ms| Value::String(time_util::to_iso(ms))).unwrap_or(Value::Null),
+            FieldType::Json | FieldType::StringArray | FieldType::NumberArray => self.opt_json(column)?.unwrap_or(Value::Null),
+        })
     }
 }
 
@@ -145,6 +227,27 @@ macro_rules! row_read {
             fn opt_date(&self, column: &str) -> Result<Option<Millis>, DbError> {
                 let ($r, $c) = (self, column);
                 $opt_date
+            }
+            fn opt_json(&self, column: &str) -> Result<Option<Value>, DbError> {
+                if let Ok(v) = self.try_get::<Option<sqlx::types::Json<Value>>, _>(column) {
+                    return Ok(v.map(|j| j.0));
+                }
+                Ok(self.try_get::<Option<String>, _>(column)?.map(|t| serde_json::from_str(&t).unwrap_or(Value::Null)))
+            }
+            fn opt_number(&self, column: &str) -> Result<Option<Value>, DbError> {
+                if let Ok(v) = self.try_get::<Option<i64>, _>(column) {
+                    return Ok(v.map(Value::from));
+                }
+                if let Ok(v) = self.try_get::<Option<i32>, _>(column) {
+                    return Ok(v.map(Value::from));
+                }
+                Ok(self.try_get::<Option<f64>, _>(column)?.map(Value::from))
+            }
+            fn opt_flag(&self, column: &str) -> Result<Option<bool>, DbError> {
+                match self.try_get::<Option<bool>, _>(column) {
+                    Ok(b) => Ok(b),
+                    Err(e) => self.try_get::<Option<i64>, _>(column).map(|n| n.map(|n| n != 0)).map_err(|_| e.into()),
+                }
             }
         }
     };

@@ -14,13 +14,17 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 // Migration DDL is built from our own static schema, never from input.
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
 use sqlx::AssertSqlSafe;
 use tokio::sync::OnceCell;
 
 use crate::logger::Logger;
 use crate::options::{DatabaseConfig, DEFAULT_SQLITE_FILE};
 use crate::time_util::{self, Millis};
-use dialect::{on_pool, sql, Dialect, Pool, RowRead, Stamp};
+use crate::fields::FieldDef;
+use dialect::{on_pool, sql, DbValue, Dialect, Pool, RowRead, Stamp};
 use models::{AccountSummary, CREDENTIAL_PROVIDER, CredentialAccount, Session, User};
 
 #[derive(Debug)]
@@ -59,6 +63,7 @@ impl DbError {
 pub struct Database {
     config: DatabaseConfig,
     store: StoreOptions,
+    field_sql: FieldSql,
     logger: Logger,
     pool: OnceCell<Pool>,
 }
@@ -78,22 +83,81 @@ pub struct StoreOptions {
     pub verifications_in_database: bool,
     /// `session.expiresIn`, for how long a revocation marker must outlive sessions.
     pub session_expires_in_secs: u64,
+    pub user_fields: Vec<FieldDef>,
+    pub session_fields: Vec<FieldDef>,
+}
+
+/// Statements that name the additional fields' columns, built once for the dialect.
+struct FieldSql {
+    insert_user: Arc<str>,
+    insert_session: Arc<str>,
+    find_session: Arc<str>,
+}
+
+impl FieldSql {
+    fn new(d: Dialect, user_fields: &[FieldDef], session_fields: &[FieldDef]) -> FieldSql {
+        let columns = |fields: &[FieldDef], prefix: &str| -> String {
+            fields.iter().map(|f| format!(r#", {prefix}"{}""#, f.column)).collect()
+        };
+        let marks = |n: usize| ", ?".repeat(n);
+        let insert_user = format!(
+            r#"insert into "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"{}) values (?, ?, ?, ?, ?, ?, ?{})"#,
+            columns(user_fields, ""),
+            marks(user_fields.len())
+        );
+        let insert_session = format!(
+            r#"insert into "session" ("id", "expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId"{}) values (?, ?, ?, ?, ?, ?, ?, ?{})"#,
+            columns(session_fields, ""),
+            marks(session_fields.len())
+        );
+        let user_extras: String = user_fields.iter().map(|f| format!(r#", u."{0}" as "u_{0}""#, f.column)).collect();
+        let find_session = format!(
+            r#"select s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId"{},
+                      u."id" as "u_id", u."name" as "u_name", u."email" as "u_email", u."emailVerified" as "u_emailVerified",
+                      u."image" as "u_image", u."createdAt" as "u_createdAt", u."updatedAt" as "u_updatedAt"{user_extras}
+               from "session" s join "user" u on u."id" = s."userId" where s."token" = ? limit 1"#,
+            columns(session_fields, "s.")
+        );
+        FieldSql {
+            insert_user: dialect::translate(d, &insert_user).into(),
+            insert_session: dialect::translate(d, &insert_session).into(),
+            find_session: dialect::translate(d, &find_session).into(),
+        }
+    }
+}
+
+/// An additional field's stored value (returned or hidden), `null` when absent.
+fn field_value<'a>(extra: &'a Map<String, Value>, hidden: &'a Map<String, Value>, name: &str) -> &'a Value {
+    extra.get(name).or_else(|| hidden.get(name)).unwrap_or(&Value::Null)
+}
+
+/// Splits additional-field values into the returned ones and the `returned: false` ones.
+pub fn split_fields(fields: &[FieldDef], mut values: Map<String, Value>) -> (Map<String, Value>, Map<String, Value>) {
+    let mut extra = Map::new();
+    let mut hidden = Map::new();
+    for f in fields {
+        let value = values.remove(&f.name).unwrap_or(Value::Null);
+        if f.returned { extra.insert(f.name.clone(), value) } else { hidden.insert(f.name.clone(), value) };
+    }
+    (extra, hidden)
 }
 
 /// Inserts a user row (inside a transaction or not).
 macro_rules! insert_user {
-    ($d:expr, $executor:expr, $user:expr) => {{
+    ($self:expr, $executor:expr, $user:expr) => {{
         let user: &User = $user;
-        sqlx::query(sql!($d, r#"insert into "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?, ?)"#))
+        let mut query = sqlx::query(AssertSqlSafe($self.field_sql.insert_user.clone()))
             .bind(&user.id)
             .bind(&user.name)
             .bind(&user.email)
             .bind(user.email_verified)
             .bind(&user.image)
             .bind(Stamp(user.created_at))
-            .bind(Stamp(user.updated_at))
-            .execute($executor)
-            .await
+            .bind(Stamp(user.updated_at));
+        for f in &$self.store.user_fields {
+            query = query.bind(DbValue::from_json(&f.field_type, field_value(&user.extra, &user.hidden, &f.name)));
+        }
+        query.execute($executor).await
     }};
 }
 
@@ -134,7 +198,7 @@ macro_rules! begin_write {
 /// The statements the database behind `$conn` still needs, from its catalog (in the schema the
 /// connection uses).
 macro_rules! plan_on {
-    ($d:expr, $conn:expr, $rate_limit_table:expr, $omit:expr) => {
+    ($d:expr, $conn:expr, $schema:expr) => {
         async {
             let (columns_sql, indexes_sql) = catalog_queries($d);
             let mut existing = schema::Existing::default();
@@ -144,14 +208,15 @@ macro_rules! plan_on {
             for row in sqlx::query(indexes_sql).fetch_all(&mut *$conn).await? {
                 existing.indexes.insert(row.text("i")?);
             }
-            schema::plan_without($d, &existing, $rate_limit_table, $omit).map_err(|e| DbError::Migration(e.0))
+            schema::plan($d, &existing, $schema).map_err(|e| DbError::Migration(e.0))
         }
     };
 }
 
 impl Database {
     pub fn new(config: DatabaseConfig, store: StoreOptions, logger: Logger) -> Self {
-        Database { config, store, logger, pool: OnceCell::new() }
+        let field_sql = FieldSql::new(config.dialect, &store.user_fields, &store.session_fields);
+        Database { config, store, field_sql, logger, pool: OnceCell::new() }
     }
 
     /// The core tables upstream leaves out when secondary storage holds their rows.
@@ -164,6 +229,15 @@ impl Database {
             omit.push("verification");
         }
         omit
+    }
+
+    fn schema_options<'a>(&'a self, omit: &'a [&'a str]) -> schema::SchemaOptions<'a> {
+        schema::SchemaOptions {
+            rate_limit_model: self.store.rate_limit_table.as_deref(),
+            omit,
+            user_fields: &self.store.user_fields,
+            session_fields: &self.store.session_fields,
+        }
     }
 
     fn sessions_in_database(&self) -> bool {
@@ -183,7 +257,7 @@ impl Database {
             .get_or_try_init(|| async {
                 let pool = self.open().await?;
                 if self.store.auto_migrate {
-                    let applied = apply_migrations(&pool, self.store.rate_limit_table.as_deref(), &self.omitted_tables()).await?;
+                    let applied = apply_migrations(&pool, &self.schema_options(&self.omitted_tables())).await?;
                     if !applied.is_empty() {
                         self.logger.info(&format!("migrated the database: {} statement(s)", applied.len()));
                     }
@@ -241,13 +315,13 @@ impl Database {
         let pool = self.open_for_cli().await?;
         on_pool!(pool, |p, d| {
             let mut conn = p.acquire().await?;
-            plan_on!(d, conn, self.store.rate_limit_table.as_deref(), &self.omitted_tables()).await
+            plan_on!(d, conn, &self.schema_options(&self.omitted_tables())).await
         })
     }
 
     /// Applies the pending statements and returns them.
     pub async fn migrate(&self) -> Result<Vec<String>, DbError> {
-        apply_migrations(self.open_for_cli().await?, self.store.rate_limit_table.as_deref(), &self.omitted_tables()).await
+        apply_migrations(self.open_for_cli().await?, &self.schema_options(&self.omitted_tables())).await
     }
 
     async fn open_for_cli(&self) -> Result<&Pool, DbError> {
@@ -259,7 +333,7 @@ impl Database {
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
             let row = sqlx::query(sql!(d, r#"select * from "user" where "email" = ? limit 1"#)).bind(email).fetch_optional(p).await?;
-            row.map(|r| user_from_row(&r, "")).transpose()
+            row.map(|r| user_from_row(&r, "", &self.store.user_fields)).transpose()
         })
     }
 
@@ -279,7 +353,7 @@ impl Database {
             .await?;
             match row {
                 None => Ok(None),
-                Some(r) => Ok(Some((user_from_row(&r, "")?, r.opt_text("a_password")?))),
+                Some(r) => Ok(Some((user_from_row(&r, "", &self.store.user_fields)?, r.opt_text("a_password")?))),
             }
         })
     }
@@ -289,7 +363,7 @@ impl Database {
     pub async fn create_user_with_credential(&self, user: &User, account: &CredentialAccount) -> Result<(), DbError> {
         on_pool!(self.pool().await?, |p, d| {
             let mut tx = p.begin().await?;
-            insert_user!(d, &mut *tx, user)?;
+            insert_user!(self, &mut *tx, user)?;
             insert_credential_account!(d, &mut *tx, account)?;
             tx.commit().await?;
             Ok(())
@@ -297,20 +371,20 @@ impl Database {
     }
 
     /// Updates name and/or image (`Some(None)` clears the image); `None` if the user is gone.
-    pub async fn update_user(&self, user_id: &str, name: Option<&str>, image: Option<Option<&str>>, now: Millis) -> Result<Option<User>, DbError> {
+    /// `fields`: additional fields to set (checked against their definitions).
+    pub async fn update_user(&self, user_id: &str, name: Option<&str>, image: Option<Option<&str>>, fields: &Map<String, Value>, now: Millis) -> Result<Option<User>, DbError> {
+        let defs: Vec<&FieldDef> = self.store.user_fields.iter().filter(|f| fields.contains_key(&f.name)).collect();
+        let sets: String = defs.iter().map(|f| format!(r#", "{}" = ?"#, f.column)).collect();
+        let update = dialect::translate(
+            self.dialect(),
+            &format!(r#"update "user" set "name" = coalesce(?, "name"), "image" = case when ? then ? else "image" end, "updatedAt" = ?{sets} where "id" = ?"#),
+        );
         let done = on_pool!(self.pool().await?, |p, d| {
-            sqlx::query(sql!(
-                d,
-                r#"update "user" set "name" = coalesce(?, "name"), "image" = case when ? then ? else "image" end, "updatedAt" = ? where "id" = ?"#
-            ))
-            .bind(name)
-            .bind(image.is_some())
-            .bind(image.flatten())
-            .bind(Stamp(now))
-            .bind(user_id)
-            .execute(p)
-            .await?
-            .rows_affected()
+            let mut query = sqlx::query(AssertSqlSafe(update)).bind(name).bind(image.is_some()).bind(image.flatten()).bind(Stamp(now));
+            for f in &defs {
+                query = query.bind(DbValue::from_json(&f.field_type, &fields[&f.name]));
+            }
+            query.bind(user_id).execute(p).await?.rows_affected()
         });
         if done == 0 {
             return Ok(None);
@@ -392,7 +466,7 @@ impl Database {
     pub async fn find_user_by_id(&self, id: &str) -> Result<Option<User>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
             let row = sqlx::query(sql!(d, r#"select * from "user" where "id" = ? limit 1"#)).bind(id).fetch_optional(p).await?;
-            row.map(|r| user_from_row(&r, "")).transpose()
+            row.map(|r| user_from_row(&r, "", &self.store.user_fields)).transpose()
         })
     }
 
@@ -536,21 +610,19 @@ impl Database {
 
     pub(super) async fn db_create_session(&self, session: &Session) -> Result<(), DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            sqlx::query(sql!(
-                d,
-                r#"insert into "session" ("id", "expiresAt", "token", "createdAt", "updatedAt", "ipAddress", "userAgent", "userId")
-                   values (?, ?, ?, ?, ?, ?, ?, ?)"#
-            ))
-            .bind(&session.id)
-            .bind(Stamp(session.expires_at))
-            .bind(&session.token)
-            .bind(Stamp(session.created_at))
-            .bind(Stamp(session.updated_at))
-            .bind(&session.ip_address)
-            .bind(&session.user_agent)
-            .bind(&session.user_id)
-            .execute(p)
-            .await?;
+            let mut query = sqlx::query(AssertSqlSafe(self.field_sql.insert_session.clone()))
+                .bind(&session.id)
+                .bind(Stamp(session.expires_at))
+                .bind(&session.token)
+                .bind(Stamp(session.created_at))
+                .bind(Stamp(session.updated_at))
+                .bind(&session.ip_address)
+                .bind(&session.user_agent)
+                .bind(&session.user_id);
+            for f in &self.store.session_fields {
+                query = query.bind(DbValue::from_json(&f.field_type, field_value(&session.extra, &session.hidden, &f.name)));
+            }
+            query.execute(p).await?;
         });
         Ok(())
     }
@@ -558,21 +630,30 @@ impl Database {
     /// The session with this token and its user, in one query.
     pub(super) async fn db_find_session(&self, token: &str) -> Result<Option<(Session, User)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(sql!(
-                d,
-                r#"select s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId",
-                          u."id" as "u_id", u."name" as "u_name", u."email" as "u_email", u."emailVerified" as "u_emailVerified",
-                          u."image" as "u_image", u."createdAt" as "u_createdAt", u."updatedAt" as "u_updatedAt"
-                   from "session" s join "user" u on u."id" = s."userId" where s."token" = ? limit 1"#
-            ))
+            let row = sqlx::query(AssertSqlSafe(self.field_sql.find_session.clone()))
             .bind(token)
             .fetch_optional(p)
             .await?;
             match row {
                 None => Ok(None),
-                Some(r) => Ok(Some((session_from_row(&r)?, user_from_row(&r, "u_")?))),
+                Some(r) => Ok(Some((session_from_row(&r, &self.store.session_fields)?, user_from_row(&r, "u_", &self.store.user_fields)?))),
             }
         })
+    }
+
+    /// Sets session additional fields; `false` when the session no longer exists.
+    pub(super) async fn db_update_session_fields(&self, token: &str, fields: &Map<String, Value>, now: Millis) -> Result<bool, DbError> {
+        let defs: Vec<&FieldDef> = self.store.session_fields.iter().filter(|f| fields.contains_key(&f.name)).collect();
+        let sets: String = defs.iter().map(|f| format!(r#", "{}" = ?"#, f.column)).collect();
+        let update = dialect::translate(self.dialect(), &format!(r#"update "session" set "updatedAt" = ?{sets} where "token" = ?"#));
+        let done = on_pool!(self.pool().await?, |p, d| {
+            let mut query = sqlx::query(AssertSqlSafe(update)).bind(Stamp(now));
+            for f in &defs {
+                query = query.bind(DbValue::from_json(&f.field_type, &fields[&f.name]));
+            }
+            query.bind(token).execute(p).await?.rows_affected()
+        });
+        Ok(done > 0)
     }
 
     /// Extends a session; `false` when it no longer exists.
@@ -592,7 +673,7 @@ impl Database {
     pub(super) async fn db_list_sessions(&self, user_id: &str) -> Result<Vec<Session>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
             let rows = sqlx::query(sql!(d, r#"select * from "session" where "userId" = ?"#)).bind(user_id).fetch_all(p).await?;
-            rows.iter().map(session_from_row).collect()
+            rows.iter().map(|r| session_from_row(r, &self.store.session_fields)).collect()
         })
     }
 
@@ -681,8 +762,17 @@ impl Database {
     }
 }
 
-fn user_from_row<R: RowRead>(row: &R, prefix: &str) -> Result<User, DbError> {
+fn fields_from_row<R: RowRead>(row: &R, prefix: &str, fields: &[FieldDef]) -> Result<(Map<String, Value>, Map<String, Value>), DbError> {
+    let mut values = Map::new();
+    for f in fields {
+        values.insert(f.name.clone(), row.field(&format!("{prefix}{}", f.column), &f.field_type)?);
+    }
+    Ok(split_fields(fields, values))
+}
+
+fn user_from_row<R: RowRead>(row: &R, prefix: &str, fields: &[FieldDef]) -> Result<User, DbError> {
     let col = |name: &str| format!("{prefix}{name}");
+    let (extra, hidden) = fields_from_row(row, prefix, fields)?;
     Ok(User {
         id: row.text(&col("id"))?,
         name: row.text(&col("name"))?,
@@ -691,10 +781,13 @@ fn user_from_row<R: RowRead>(row: &R, prefix: &str) -> Result<User, DbError> {
         image: row.opt_text(&col("image"))?,
         created_at: row.date(&col("createdAt"))?,
         updated_at: row.date(&col("updatedAt"))?,
+        extra,
+        hidden,
     })
 }
 
-fn session_from_row<R: RowRead>(row: &R) -> Result<Session, DbError> {
+fn session_from_row<R: RowRead>(row: &R, fields: &[FieldDef]) -> Result<Session, DbError> {
+    let (extra, hidden) = fields_from_row(row, "", fields)?;
     Ok(Session {
         id: row.text("id")?,
         expires_at: row.date("expiresAt")?,
@@ -704,6 +797,8 @@ fn session_from_row<R: RowRead>(row: &R) -> Result<Session, DbError> {
         ip_address: row.opt_text("ipAddress")?,
         user_agent: row.opt_text("userAgent")?,
         user_id: row.text("userId")?,
+        extra,
+        hidden,
     })
 }
 
@@ -747,7 +842,7 @@ fn catalog_queries(dialect: Dialect) -> (&'static str, &'static str) {
 
 /// Plans and applies under a lock, so instances starting together migrate once: SQLite's write
 /// transaction, a Postgres advisory lock, a MySQL named lock. (MySQL commits each DDL itself.)
-async fn apply_migrations(pool: &Pool, rate_limit_table: Option<&str>, omit: &[&str]) -> Result<Vec<String>, DbError> {
+async fn apply_migrations(pool: &Pool, schema: &schema::SchemaOptions<'_>) -> Result<Vec<String>, DbError> {
     on_pool!(pool, |p, d| {
         let mut conn = p.acquire().await?;
         match d {
@@ -759,7 +854,7 @@ async fn apply_migrations(pool: &Pool, rate_limit_table: Option<&str>, omit: &[&
             Dialect::Mysql => sqlx::query("select get_lock('better_auth_rs_migrate', 60)").execute(&mut *conn).await.map(drop)?,
         }
         let result = async {
-            let statements = plan_on!(d, conn, rate_limit_table, omit).await?;
+            let statements = plan_on!(d, conn, schema).await?;
             for statement in &statements {
                 sqlx::query(AssertSqlSafe(statement.as_str())).execute(&mut *conn).await?;
             }
@@ -795,6 +890,8 @@ mod tests {
             image: None,
             created_at: now,
             updated_at: now,
+            extra: Map::new(),
+            hidden: Map::new(),
         }
     }
 
@@ -823,6 +920,8 @@ mod tests {
             ip_address: Some(String::new()),
             user_agent: None,
             user_id: u.id.clone(),
+            extra: Map::new(),
+            hidden: Map::new(),
         };
         db.create_session(&s).await.unwrap();
         let (fs, fu) = db.find_session(&s.token).await.unwrap().unwrap();

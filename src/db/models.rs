@@ -1,6 +1,7 @@
 //! Rows of upstream's core tables, serialized as upstream answers them (camelCase, ISO dates).
 
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::time_util::{Millis, iso_ms};
 
@@ -16,6 +17,12 @@ pub struct User {
     pub created_at: Millis,
     #[serde(with = "iso_ms")]
     pub updated_at: Millis,
+    /// `user.additionalFields` that are returned, in their order (upstream puts them before `id`).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+    /// `returned: false` fields: stored, never answered.
+    #[serde(skip)]
+    pub hidden: Map<String, Value>,
     pub id: String,
 }
 
@@ -32,6 +39,11 @@ pub struct Session {
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,
     pub user_id: String,
+    /// `session.additionalFields` that are returned.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+    #[serde(skip)]
+    pub hidden: Map<String, Value>,
     pub id: String,
 }
 

@@ -1,7 +1,12 @@
 //! Upstream's tables, exactly as better-auth 1.7.25's migration creates them on SQLite, and the
 //! additive migration: missing tables, columns and indexes are created; nothing is dropped.
+//! Additional fields (`user.additionalFields`, ...) become columns after the core ones.
 //! (The spec, read from 1.7.1, has an `account.issuer` column; 1.7.3+ removed it again, and
 //! upstream's published behaviour wins.)
+
+use std::borrow::Cow;
+
+use crate::fields::FieldDef;
 
 /// How a column is declared; each dialect maps it to upstream's type (spec §9.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,20 +23,37 @@ pub enum Kind {
     Date,
     Int,
     BigInt,
+    /// JSON and arrays: `text`, `jsonb` on Postgres, `json` on MySQL.
+    Json,
 }
 
+#[derive(Clone)]
 pub struct Column {
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     pub kind: Kind,
     pub required: bool,
     pub unique: bool,
     /// `default CURRENT_TIMESTAMP` on Postgres and MySQL (upstream emits none on SQLite).
     pub default_now: bool,
+    /// An additional field's static default, emitted only when the column is added to an
+    /// existing table (as upstream's migration does).
+    pub added_default: Option<String>,
 }
 
 pub struct Table {
-    pub name: std::borrow::Cow<'static, str>,
-    pub columns: &'static [Column],
+    pub name: Cow<'static, str>,
+    pub columns: Cow<'static, [Column]>,
+}
+
+/// What the schema holds beyond upstream's core tables.
+#[derive(Default, Clone, Copy)]
+pub struct SchemaOptions<'a> {
+    /// `rateLimit.storage: "database"`: the rate-limit table, named by `rateLimit.modelName`.
+    pub rate_limit_model: Option<&'a str>,
+    /// Core tables left out (secondary storage holds their rows).
+    pub omit: &'a [&'a str],
+    pub user_fields: &'a [FieldDef],
+    pub session_fields: &'a [FieldDef],
 }
 
 pub struct Index {
@@ -79,11 +101,14 @@ impl Dialect {
             (Mysql, Date) => "timestamp(3)",
             (_, Int) => "integer",
             (_, BigInt) => "bigint",
+            (Sqlite, Json) => "text",
+            (Postgres, Json) => "jsonb",
+            (Mysql, Json) => "json",
         }
     }
 
     fn column_sql(self, column: &Column) -> String {
-        let mut sql = format!("{} {}", self.quote(column.name), self.column_type(column.kind));
+        let mut sql = format!("{} {}", self.quote(&column.name), self.column_type(column.kind));
         if column.default_now {
             match self {
                 Dialect::Sqlite => {}
@@ -124,30 +149,34 @@ impl Dialect {
 
     /// The whole schema for an empty database, as upstream's migration would create it.
     pub fn full_schema(self, rate_limit_model: Option<&str>) -> Vec<String> {
-        plan(self, &Existing::default(), rate_limit_model).unwrap_or_default()
+        plan(self, &Existing::default(), &SchemaOptions { rate_limit_model, ..Default::default() }).unwrap_or_default()
     }
 }
 
+const fn column(name: &'static str, kind: Kind, required: bool, unique: bool, default_now: bool) -> Column {
+    Column { name: Cow::Borrowed(name), kind, required, unique, default_now, added_default: None }
+}
+
 const fn col(name: &'static str, kind: Kind) -> Column {
-    Column { name, kind, required: true, unique: false, default_now: false }
+    column(name, kind, true, false, false)
 }
 
 const fn optional(name: &'static str, kind: Kind) -> Column {
-    Column { name, kind, required: false, unique: false, default_now: false }
+    column(name, kind, false, false, false)
 }
 
 const fn unique(name: &'static str) -> Column {
-    Column { name, kind: Kind::ShortText, required: true, unique: true, default_now: false }
+    column(name, Kind::ShortText, true, true, false)
 }
 
 const fn date_now(name: &'static str) -> Column {
-    Column { name, kind: Kind::Date, required: true, unique: false, default_now: true }
+    column(name, Kind::Date, true, false, true)
 }
 
 pub const TABLES: &[Table] = &[
     Table {
-        name: std::borrow::Cow::Borrowed("user"),
-        columns: &[
+        name: Cow::Borrowed("user"),
+        columns: Cow::Borrowed(&[
             col("id", Kind::Id),
             col("name", Kind::ShortText),
             unique("email"),
@@ -155,11 +184,11 @@ pub const TABLES: &[Table] = &[
             optional("image", Kind::Text),
             date_now("createdAt"),
             date_now("updatedAt"),
-        ],
+        ]),
     },
     Table {
-        name: std::borrow::Cow::Borrowed("session"),
-        columns: &[
+        name: Cow::Borrowed("session"),
+        columns: Cow::Borrowed(&[
             col("id", Kind::Id),
             col("expiresAt", Kind::Date),
             unique("token"),
@@ -168,11 +197,11 @@ pub const TABLES: &[Table] = &[
             optional("ipAddress", Kind::Text),
             optional("userAgent", Kind::Text),
             col("userId", Kind::UserRef),
-        ],
+        ]),
     },
     Table {
-        name: std::borrow::Cow::Borrowed("account"),
-        columns: &[
+        name: Cow::Borrowed("account"),
+        columns: Cow::Borrowed(&[
             col("id", Kind::Id),
             col("accountId", Kind::Text),
             col("providerId", Kind::Text),
@@ -186,25 +215,25 @@ pub const TABLES: &[Table] = &[
             optional("password", Kind::Text),
             date_now("createdAt"),
             col("updatedAt", Kind::Date),
-        ],
+        ]),
     },
     Table {
-        name: std::borrow::Cow::Borrowed("verification"),
-        columns: &[
+        name: Cow::Borrowed("verification"),
+        columns: Cow::Borrowed(&[
             col("id", Kind::Id),
             col("identifier", Kind::ShortText),
             col("value", Kind::Text),
             col("expiresAt", Kind::Date),
             date_now("createdAt"),
             date_now("updatedAt"),
-        ],
+        ]),
     },
 ];
 
 /// Only with `rateLimit.storage: "database"`, named by `rateLimit.modelName`.
 pub fn rate_limit_table(name: &str) -> Table {
     const COLUMNS: &[Column] = &[col("id", Kind::Id), unique("key"), col("count", Kind::Int), col("lastRequest", Kind::BigInt)];
-    Table { name: std::borrow::Cow::Owned(name.to_owned()), columns: COLUMNS }
+    Table { name: Cow::Owned(name.to_owned()), columns: Cow::Borrowed(COLUMNS) }
 }
 
 pub const INDEXES: &[Index] = &[
@@ -225,40 +254,58 @@ pub struct Existing {
 pub struct MigrationError(pub String);
 
 /// The statements that bring `existing` up to upstream's schema, in order.
-pub fn plan(dialect: Dialect, existing: &Existing, rate_limit_model: Option<&str>) -> Result<Vec<String>, MigrationError> {
-    plan_without(dialect, existing, rate_limit_model, &[])
-}
-
-/// [`plan`], leaving out the core tables named in `omit` (and their indexes): upstream omits
-/// `session` and `verification` when secondary storage holds them.
-pub fn plan_without(dialect: Dialect, existing: &Existing, rate_limit_model: Option<&str>, omit: &[&str]) -> Result<Vec<String>, MigrationError> {
+pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> Result<Vec<String>, MigrationError> {
     let mut statements = Vec::new();
-    let extra = rate_limit_model.map(rate_limit_table);
-    for table in TABLES.iter().filter(|t| !omit.contains(&t.name.as_ref())).chain(extra.as_ref()) {
+    let extra = options.rate_limit_model.map(rate_limit_table);
+    for table in TABLES.iter().filter(|t| !options.omit.contains(&t.name.as_ref())).chain(extra.as_ref()) {
+        let fields = match table.name.as_ref() {
+            "user" => options.user_fields,
+            "session" => options.session_fields,
+            _ => &[],
+        };
+        let columns: Vec<Column> = table.columns.iter().cloned().chain(fields.iter().map(|f| field_column(f, dialect))).collect();
         match existing.tables.get(table.name.as_ref()) {
-            None => statements.push(dialect.create_table_sql(table)),
+            None => statements.push(dialect.create_table_sql(&Table { name: table.name.clone(), columns: Cow::Owned(columns) })),
             Some(present) => {
-                for column in table.columns.iter().filter(|c| !present.iter().any(|p| p == c.name)) {
-                    if column.required {
+                for column in columns.iter().filter(|c| !present.iter().any(|p| p == c.name.as_ref())) {
+                    if column.required && column.added_default.is_none() {
                         // Upstream's migration refuses this too: existing rows would have no value.
                         return Err(MigrationError(format!(
-                            "table \"{}\" lacks the required column \"{}\"; upgrade it with upstream's migration guide first",
+                            "table \"{}\" lacks the required column \"{}\" and it has no default; add it by hand (or make it `required: false`)",
                             table.name, column.name
                         )));
                     }
-                    statements.push(format!(
-                        "alter table {} add column {};",
-                        dialect.quote(&table.name),
-                        dialect.column_sql(column)
-                    ));
+                    let mut sql = format!("alter table {} add column {}", dialect.quote(&table.name), dialect.quote(&column.name));
+                    sql.push(' ');
+                    sql.push_str(dialect.column_type(column.kind));
+                    if let Some(default) = &column.added_default {
+                        sql.push_str(&format!(" default {default}"));
+                    }
+                    let rest = dialect.column_sql(&Column { added_default: None, ..column.clone() });
+                    // The constraints after the type, as for a new table.
+                    let type_end = dialect.quote(&column.name).len() + 1 + dialect.column_type(column.kind).len();
+                    sql.push_str(&rest[type_end..]);
+                    sql.push(';');
+                    statements.push(sql);
                 }
             }
         }
     }
-    for index in INDEXES.iter().filter(|i| !existing.indexes.contains(i.name) && !omit.contains(&i.table)) {
+    for index in INDEXES.iter().filter(|i| !existing.indexes.contains(i.name) && !options.omit.contains(&i.table)) {
         statements.push(dialect.create_index_sql(index));
     }
     Ok(statements)
+}
+
+fn field_column(field: &FieldDef, dialect: Dialect) -> Column {
+    Column {
+        name: Cow::Owned(field.column.clone()),
+        kind: field.kind(),
+        required: field.required != Some(false),
+        unique: field.unique,
+        default_now: false,
+        added_default: field.static_default_sql(dialect == Dialect::Sqlite),
+    }
 }
 
 #[cfg(test)]
@@ -277,7 +324,7 @@ create index "verification_identifier_idx" on "verification" ("identifier");"#;
 
     #[test]
     fn fresh_database_gets_upstreams_exact_ddl() {
-        let statements = plan(Dialect::Sqlite, &Existing::default(), None).unwrap();
+        let statements = plan(Dialect::Sqlite, &Existing::default(), &SchemaOptions::default()).unwrap();
         assert_eq!(statements.join("\n"), UPSTREAM_SQLITE);
         assert_eq!(Dialect::Sqlite.full_schema(None), statements);
     }
@@ -319,11 +366,56 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
             existing.tables.insert(t.name.to_string(), t.columns.iter().map(|c| c.name.to_string()).collect());
         }
         existing.indexes = INDEXES.iter().map(|i| i.name.to_string()).collect();
-        assert!(plan(Dialect::Sqlite, &existing, None).unwrap().is_empty());
+        let none = SchemaOptions::default();
+        assert!(plan(Dialect::Sqlite, &existing, &none).unwrap().is_empty());
         existing.tables.get_mut("account").unwrap().retain(|c| c != "scope");
-        assert_eq!(plan(Dialect::Sqlite, &existing, None).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
-        assert_eq!(plan_without(Dialect::Sqlite, &Existing::default(), None, &["session", "verification"]).unwrap().len(), 3);
+        assert_eq!(plan(Dialect::Sqlite, &existing, &none).unwrap(), vec![r#"alter table "account" add column "scope" text;"#]);
+        let omit = SchemaOptions { omit: &["session", "verification"], ..none };
+        assert_eq!(plan(Dialect::Sqlite, &Existing::default(), &omit).unwrap().len(), 3);
         existing.tables.get_mut("account").unwrap().retain(|c| c != "providerId");
-        assert!(plan(Dialect::Sqlite, &existing, None).unwrap_err().0.contains("providerId"));
+        assert!(plan(Dialect::Sqlite, &existing, &none).unwrap_err().0.contains("providerId"));
+    }
+
+    #[test]
+    fn additional_fields_become_columns_as_upstream_declares_them() {
+        let user_fields = crate::fields::parse_fields(
+            "user",
+            Some(&serde_json::json!({
+                "role": { "type": "string", "required": false, "defaultValue": "user", "input": false },
+                "age": { "type": "number", "required": true },
+                "isPro": { "type": "boolean", "defaultValue": false },
+                "tags": { "type": "string[]", "required": false },
+                "birthday": { "type": "date", "required": false },
+            })),
+        )
+        .unwrap();
+        let session_fields = crate::fields::parse_fields("session", Some(&serde_json::json!({ "device": { "type": "string", "required": false, "defaultValue": "web" } }))).unwrap();
+        let options = SchemaOptions { user_fields: &user_fields, session_fields: &session_fields, ..Default::default() };
+        let fresh = plan(Dialect::Sqlite, &Existing::default(), &options).unwrap();
+        // Upstream 1.7.25's migration on SQLite, read back from sqlite_master.
+        assert_eq!(fresh[0], r#"create table "user" ("id" text not null primary key, "name" text not null, "email" text not null unique, "emailVerified" integer not null, "image" text, "createdAt" date not null, "updatedAt" date not null, "role" text, "age" integer not null, "isPro" integer not null, "tags" text, "birthday" date);"#);
+        assert!(fresh[1].ends_with(r#""userId" text not null references "user" ("id") on delete cascade, "device" text);"#), "{}", fresh[1]);
+        let pg = plan(Dialect::Postgres, &Existing::default(), &options).unwrap();
+        assert!(pg[0].ends_with(r#""role" text, "age" integer not null, "isPro" boolean not null, "tags" jsonb, "birthday" timestamptz);"#), "{}", pg[0]);
+
+        // Added to existing tables: static defaults, as upstream's ALTER path emits them.
+        let mut existing = Existing::default();
+        for t in TABLES {
+            existing.tables.insert(t.name.to_string(), t.columns.iter().map(|c| c.name.to_string()).collect());
+        }
+        existing.indexes = INDEXES.iter().map(|i| i.name.to_string()).collect();
+        let without_age: Vec<FieldDef> = user_fields.iter().filter(|f| f.name != "age").cloned().collect();
+        let added = plan(Dialect::Sqlite, &existing, &SchemaOptions { user_fields: &without_age, session_fields: &session_fields, ..Default::default() }).unwrap();
+        assert_eq!(
+            added,
+            vec![
+                r#"alter table "user" add column "role" text default 'user';"#,
+                r#"alter table "user" add column "isPro" integer default 0 not null;"#,
+                r#"alter table "user" add column "tags" text;"#,
+                r#"alter table "user" add column "birthday" date;"#,
+                r#"alter table "session" add column "device" text default 'web';"#,
+            ]
+        );
+        assert!(plan(Dialect::Sqlite, &existing, &options).unwrap_err().0.contains("\"age\""));
     }
 }

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
 
 use super::DbError;
@@ -141,6 +141,7 @@ pub fn ttl_seconds(expires_at: i64, now: i64) -> u64 {
 // ---- the store's session and verification operations, with secondary storage in front ----
 
 use super::Database;
+use crate::fields::FieldDef;
 use super::models::{Session, User};
 use crate::time_util::{self, Millis};
 
@@ -155,9 +156,31 @@ struct ActiveSession {
     expires_at: i64,
 }
 
-fn parse_cached(text: &str) -> Option<(Session, User)> {
+fn parse_cached(text: &str, session_fields: &[FieldDef], user_fields: &[FieldDef]) -> Option<(Session, User)> {
     let value: Value = serde_json::from_str(text).ok()?;
-    Some((session_from_json(value.get("session")?)?, user_from_json(value.get("user")?)?))
+    let (session, user) = (value.get("session")?, value.get("user")?);
+    let mut session = session_from_json(session)?;
+    (session.extra, session.hidden) = fields_from_json(session_fields, value.get("session")?);
+    let mut user = user_from_json(user)?;
+    (user.extra, user.hidden) = fields_from_json(user_fields, value.get("user")?);
+    Some((session, user))
+}
+
+/// The additional fields of a cached row (hidden ones are stored beside the returned ones).
+fn fields_from_json(fields: &[FieldDef], row: &Value) -> (Map<String, Value>, Map<String, Value>) {
+    let values = fields.iter().map(|f| (f.name.clone(), row.get(&f.name).cloned().unwrap_or(Value::Null))).collect();
+    super::split_fields(fields, values)
+}
+
+/// A row as upstream caches it: every column, `returned: false` fields included.
+fn cached_row<T: serde::Serialize>(row: &T, hidden: &Map<String, Value>) -> Value {
+    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        let id = map.remove("id");
+        map.extend(hidden.iter().map(|(k, v)| (k.clone(), v.clone())));
+        map.extend(id.map(|id| ("id".to_owned(), id)));
+    }
+    value
 }
 
 fn date(value: &Value, key: &str) -> Option<Millis> {
@@ -182,6 +205,8 @@ fn session_from_json(v: &Value) -> Option<Session> {
         ip_address: opt_string(v, "ipAddress"),
         user_agent: opt_string(v, "userAgent"),
         user_id: opt_string(v, "userId")?,
+        extra: Map::new(),
+        hidden: Map::new(),
     })
 }
 
@@ -198,10 +223,16 @@ fn user_from_json(v: &Value) -> Option<User> {
         image: opt_string(v, "image"),
         created_at: date(v, "createdAt")?,
         updated_at: date(v, "updatedAt")?,
+        extra: Map::new(),
+        hidden: Map::new(),
     })
 }
 
 impl Database {
+    fn read_cached(&self, text: &str) -> Option<(Session, User)> {
+        parse_cached(text, &self.store.session_fields, &self.store.user_fields)
+    }
+
     fn secondary(&self) -> Option<&SecondaryStorage> {
         self.store.secondary.as_ref()
     }
@@ -234,7 +265,7 @@ impl Database {
     async fn cache_session(&self, storage: &SecondaryStorage, session: &Session, user: &User) -> Result<(), DbError> {
         let ttl = ttl_seconds(session.expires_at, time_util::now_ms());
         if ttl > 0 {
-            let value = json!({ "session": session, "user": user });
+            let value = json!({ "session": cached_row(session, &session.hidden), "user": cached_row(user, &user.hidden) });
             storage.set(&session.token, &value.to_string(), Some(ttl)).await?;
         }
         Ok(())
@@ -242,7 +273,7 @@ impl Database {
 
     /// The cached session, unless a revocation of all the user's sessions came after it.
     async fn cached_session(&self, storage: &SecondaryStorage, token: &str) -> Result<Option<(Session, User)>, DbError> {
-        let Some((session, user)) = storage.get(token).await?.as_deref().and_then(parse_cached) else {
+        let Some((session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) else {
             return Ok(None);
         };
         let revoked_before = storage.get(&format!("{REVOKED_BEFORE}{}", session.user_id)).await?.and_then(|t| t.trim().parse::<i64>().ok());
@@ -283,7 +314,7 @@ impl Database {
     pub async fn refresh_session(&self, token: &str, expires_at: Millis, updated_at: Millis) -> Result<bool, DbError> {
         let mut refreshed = false;
         if let Some(storage) = self.secondary() {
-            if let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(parse_cached) {
+            if let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
                 session.expires_at = expires_at;
                 session.updated_at = updated_at;
                 self.cache_session(storage, &session, &user).await?;
@@ -298,6 +329,32 @@ impl Database {
             refreshed = self.db_refresh_session(token, expires_at, updated_at).await?;
         }
         Ok(refreshed)
+    }
+
+    /// Sets session additional fields; the updated session, or `None` when it is gone.
+    pub async fn update_session_fields(&self, token: &str, fields: &Map<String, Value>, now: Millis) -> Result<Option<Session>, DbError> {
+        let mut found = None;
+        if let Some(storage) = self.secondary() {
+            if let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
+                session.updated_at = now;
+                for (name, value) in fields {
+                    if session.extra.contains_key(name) {
+                        session.extra.insert(name.clone(), value.clone());
+                    } else {
+                        session.hidden.insert(name.clone(), value.clone());
+                    }
+                }
+                self.cache_session(storage, &session, &user).await?;
+                found = Some(session);
+            }
+        }
+        if self.sessions_in_database() {
+            found = None;
+            if self.db_update_session_fields(token, fields, now).await? {
+                found = self.db_find_session(token).await?.map(|(s, _)| s);
+            }
+        }
+        Ok(found)
     }
 
     pub async fn list_sessions(&self, user_id: &str) -> Result<Vec<Session>, DbError> {
@@ -315,7 +372,7 @@ impl Database {
     }
 
     async fn uncache_session(&self, storage: &SecondaryStorage, token: &str) -> Result<(), DbError> {
-        if let Some((session, _)) = storage.get(token).await?.as_deref().and_then(parse_cached) {
+        if let Some((session, _)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
             let mut list = self.active_sessions(storage, &session.user_id).await?;
             list.retain(|s| s.token != token);
             self.save_active_sessions(storage, &session.user_id, list).await?;
@@ -336,7 +393,7 @@ impl Database {
     /// Ends the session only if it belongs to `user_id`.
     pub async fn delete_user_session(&self, token: &str, user_id: &str) -> Result<(), DbError> {
         if let Some(storage) = self.secondary() {
-            let owner = storage.get(token).await?.as_deref().and_then(parse_cached).map(|(s, _)| s.user_id);
+            let owner = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)).map(|(s, _)| s.user_id);
             if owner.as_deref() == Some(user_id) {
                 self.uncache_session(storage, token).await?;
             }
@@ -387,7 +444,7 @@ impl Database {
         if let (Some(storage), Some(user)) = (self.secondary(), &user) {
             let now = time_util::now_ms();
             for entry in self.active_sessions(storage, user_id).await?.into_iter().filter(|s| s.expires_at > now) {
-                if let Some((session, _)) = storage.get(&entry.token).await?.as_deref().and_then(parse_cached) {
+                if let Some((session, _)) = storage.get(&entry.token).await?.as_deref().and_then(|t| self.read_cached(t)) {
                     self.cache_session(storage, &session, user).await?;
                 }
             }

@@ -9,6 +9,7 @@ use crate::crypto::generate_id;
 use crate::db::DbError;
 use crate::db::models::{Session, User};
 use crate::error::{ApiError, OrInternal, codes};
+use crate::fields::Mode;
 use crate::routes::Reply;
 use crate::time_util::now_ms;
 use crate::validate::{BodyReader, query_bool};
@@ -17,6 +18,13 @@ use crate::validate::{BodyReader, query_bool};
 const DONT_REMEMBER_SECONDS: i64 = 60 * 60 * 24;
 
 pub async fn create_session(call: &Call<'_>, user_id: &str, dont_remember: bool) -> Result<Session, DbError> {
+    // `session.additionalFields` defaults (function ones called for each session, as upstream).
+    let defaults = call
+        .ctx
+        .field_input("session", &serde_json::Map::new(), Mode::Create)
+        .await
+        .map_err(|_| DbError::Corrupt("a session.additionalFields default failed".into()))?;
+    let (extra, hidden) = crate::db::split_fields(&call.ctx.options.session_fields, defaults);
     let now = now_ms();
     let lifetime = if dont_remember { DONT_REMEMBER_SECONDS } else { call.ctx.options.session.expires_in };
     let dev = call.ctx.options.development;
@@ -29,6 +37,8 @@ pub async fn create_session(call: &Call<'_>, user_id: &str, dont_remember: bool)
         ip_address: Some(call.headers.as_ref().and_then(|h| client_ip(h, &call.ctx.options.ip, dev)).unwrap_or_default()),
         user_agent: Some(call.header("user-agent").unwrap_or_default()),
         user_id: user_id.to_owned(),
+        extra,
+        hidden,
     };
     call.ctx.db.create_session(&session).await?;
     Ok(session)
@@ -178,13 +188,23 @@ pub async fn list_sessions(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::Json(json!(active)))
 }
 
-/// `POST /update-session`: sets session additional fields. None are configurable yet
-/// (`session.additionalFields`), so after the session check this is always upstream's
-/// "No fields to update".
+/// `POST /update-session`: sets `session.additionalFields` that take input (others are dropped).
 pub async fn update_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     BodyReader::record(&call.body).finish()?;
-    require_session(call).await?;
-    Err(ApiError::message_only(400, "No fields to update"))
+    let (session, _) = require_session(call).await?;
+    let ctx = call.ctx;
+    let empty = serde_json::Map::new();
+    let fields = ctx.field_input("session", call.body.as_object().unwrap_or(&empty), Mode::Update).await?;
+    if fields.is_empty() {
+        return Err(ApiError::message_only(400, "No fields to update"));
+    }
+    let updated = ctx.db.update_session_fields(&session.token, &fields, now_ms()).await.or_internal(&ctx.logger, "update-session")?;
+    let Some(updated) = updated else {
+        delete_session_cookie(call);
+        return Err(ApiError::new(401, codes::FAILED_TO_GET_SESSION));
+    };
+    set_session_cookie(call, &updated, None);
+    Ok(Reply::Json(json!({ "session": updated })))
 }
 
 /// `POST /revoke-session`: deletes one of the caller's sessions (silently nothing otherwise).

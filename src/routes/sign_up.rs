@@ -5,7 +5,9 @@ use serde_json::json;
 use crate::context::Call;
 use crate::crypto::generate_id;
 use crate::db::models::{CredentialAccount, User};
+use crate::db::split_fields;
 use crate::error::{ApiError, OrInternal, codes, extra_codes};
+use crate::fields::Mode;
 use crate::middleware::origin_check::form_csrf;
 use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verification_mail};
 use crate::routes::session::{create_session, session_creation_failed, set_session_cookie};
@@ -24,8 +26,11 @@ async fn synthetic(call: &Call<'_>, user: &User) -> Reply {
         let mut core = serde_json::to_value(&fake).unwrap_or_default();
         if let Some(map) = core.as_object_mut() {
             map.remove("id");
+            for name in fake.extra.keys() {
+                map.remove(name);
+            }
         }
-        let args = vec![json!({ "coreFields": core, "additionalFields": {}, "id": fake.id })];
+        let args = vec![json!({ "coreFields": core, "additionalFields": fake.extra, "id": fake.id })];
         if let Ok(custom @ serde_json::Value::Object(_)) = call.ctx.call_option(&["emailAndPassword", "customSyntheticUser"], args).await {
             return Reply::Json(json!({ "token": null, "user": custom }));
         }
@@ -52,12 +57,15 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         return Err(ApiError::new(400, extra_codes::EMAIL_PASSWORD_SIGN_UP_DISABLED));
     }
     check_password_length(ctx, &password, true)?;
+    let empty = serde_json::Map::new();
+    let fields = ctx.field_input("user", call.body.as_object().unwrap_or(&empty), Mode::Create).await?;
+    let (extra, hidden) = split_fields(&ctx.options.user_fields, fields);
     // Without auto sign-in upstream answers a duplicate like a success, so that sign-up
     // cannot be used to find out which emails have accounts.
     let generic_duplicates = !opts.auto_sign_in || opts.require_email_verification;
     let email = email.to_lowercase();
     let now = now_ms();
-    let user = User { id: generate_id(), name, email, email_verified: false, image, created_at: now, updated_at: now };
+    let user = User { id: generate_id(), name, email, email_verified: false, image, created_at: now, updated_at: now, extra, hidden };
     let existing = ctx.db.find_user_by_email(&user.email).await.or_internal(&ctx.logger, "sign-up lookup")?;
     if let Some(existing) = existing {
         ctx.logger.info(&format!("Sign-up attempt for existing email: {}", user.email));

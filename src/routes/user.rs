@@ -7,6 +7,7 @@ use crate::context::Call;
 use crate::crypto::generate_id;
 use crate::db::models::CredentialAccount;
 use crate::error::{ApiError, OrInternal, codes};
+use crate::fields::Mode;
 use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verification_mail, verification_token, verification_url};
 use crate::routes::session::{create_session, require_session, set_session_cookie};
 use crate::routes::{Reply, check_password_length};
@@ -33,14 +34,16 @@ pub async fn update_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if email.as_ref().is_some_and(is_truthy) {
         return Err(ApiError::bad_request(codes::EMAIL_CAN_NOT_BE_UPDATED));
     }
-    if name.is_none() && image.is_none() {
+    let ctx = call.ctx;
+    let empty = serde_json::Map::new();
+    let fields = ctx.field_input("user", call.body.as_object().unwrap_or(&empty), Mode::Update).await?;
+    if name.is_none() && image.is_none() && fields.is_empty() {
         return Err(ApiError::message_only(400, "No fields to update"));
     }
-    let ctx = call.ctx;
     let new_image = image.as_ref().map(Value::as_str);
     let updated = ctx
         .db
-        .update_user(&user.id, name.as_ref().and_then(Value::as_str), new_image, now_ms())
+        .update_user(&user.id, name.as_ref().and_then(Value::as_str), new_image, &fields, now_ms())
         .await
         .or_internal(&ctx.logger, "update-user")?;
     if updated.is_none() {
