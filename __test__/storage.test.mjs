@@ -135,6 +135,32 @@ for (const dialect of DIALECTS) {
       assert.equal(accounts.length, 1);
     });
 
+    if (dialect !== "sqlite") {
+      it("reads dates from older upstream migrations: timestamp without time zone / datetime", async () => {
+        const db = await fresh();
+        const ours = await serve({ impl: "ours", database: db });
+        const c = new Client(ours.url);
+        const email = uniqueEmail("old-types");
+        assert.equal((await c.post("/api/auth/sign-up/email", { name: "Old", email, password: "password123" })).status, 200);
+        const before = (await c.request("/api/auth/get-session")).data;
+        const columns = { user: ["createdAt", "updatedAt"], session: ["expiresAt", "createdAt", "updatedAt"] };
+        for (const [table, names] of Object.entries(columns)) {
+          for (const name of names) {
+            await db.query(
+              dialect === "postgres"
+                ? `alter table "${table}" alter column "${name}" type timestamp(3) using "${name}" at time zone 'UTC'`
+                : `alter table \`${table}\` modify \`${name}\` datetime(3) not null`,
+            );
+          }
+        }
+        const after = (await c.request("/api/auth/get-session")).data;
+        assert.equal(after?.user.createdAt, before.user.createdAt);
+        assert.equal(after.session.expiresAt, before.session.expiresAt);
+        const again = await new Client(ours.url).post("/api/auth/sign-in/email", { email, password: "password123" });
+        assert.equal(again.status, 200, again.text);
+      });
+    }
+
     it("accepts the pool object an upstream config passes", async () => {
       const db = await fresh();
       const ours = await serve({ impl: "ours", database: db, passPool: true });
