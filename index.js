@@ -91,10 +91,26 @@ async function callApi(core, name, input = {}) {
 }
 
 /** Rust's request marker becomes a web `Request`; timestamps become Dates. */
+function toRequest(marker) {
+  return new Request(marker.url, { method: marker.method, headers: toHeaders(marker.headers) });
+}
+
 function toJsArgument(arg) {
   const request = arg?.["$$request"];
-  if (request) return new Request(request.url, { method: request.method, headers: toHeaders(request.headers) });
+  if (request) return toRequest(request);
+  // A hook's context: { path, body, query, request } (request null for auth.api calls).
+  if (arg && typeof arg === "object" && "path" in arg && "request" in arg) {
+    const req = arg.request?.["$$request"] ? toRequest(arg.request["$$request"]) : undefined;
+    return { ...arg, request: req, headers: req?.headers };
+  }
   return reviveDates(arg);
+}
+
+/** A thrown APIError crosses into Rust as a marker message with its status and body. */
+function apiErrorMarker(error) {
+  const status = error?.statusCode ?? (typeof error?.status === "number" ? error.status : undefined);
+  if (!(error instanceof Error) || typeof status !== "number" || error.name !== "APIError") return error;
+  return new Error(`$$apiError:${JSON.stringify({ status, body: error.body ?? { message: error.message } })}`);
 }
 
 /**
@@ -112,8 +128,12 @@ export function betterAuth(options = {}) {
     const fn = owner?.[path.at(-1)];
     if (typeof fn !== "function") throw new Error(`better-auth-rs: option ${path.join(".")} is not a function`);
     // Called on its object, so storage classes keep their `this`.
-    const result = await fn.apply(owner, args.map(toJsArgument));
-    return result === undefined ? null : result;
+    try {
+      const result = await fn.apply(owner, args.map(toJsArgument));
+      return result === undefined ? null : result;
+    } catch (error) {
+      throw apiErrorMarker(error);
+    }
   };
   const core = new native.NativeAuth(serializeOptions(options), envSnapshot(), logSink.level, fromRust, invokeOption);
   if (logSink.level !== null && logSink.level !== "error") for (const warning of core.warnings) logSink.log("warn", warning);

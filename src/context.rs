@@ -141,6 +141,8 @@ impl Outgoing {
 /// One endpoint invocation, over HTTP or through `auth.api`.
 pub struct Call<'a> {
     pub ctx: &'a AuthContext,
+    /// The endpoint's path (`/sign-up/email`), as hooks see it.
+    pub path: &'static str,
     pub method: String,
     pub body: Value,
     pub query: Map<String, Value>,

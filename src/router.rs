@@ -29,6 +29,7 @@ pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
     };
     let mut call = Call {
         ctx,
+        path: endpoint.path,
         method: req.method.clone(),
         body,
         query: parse_query(url.query()),
@@ -64,6 +65,7 @@ pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
     let cookie_header = input.headers.as_ref().and_then(|h| h.get("cookie"));
     let mut call = Call {
         ctx,
+        path: endpoint.path,
         method: input.method.unwrap_or_else(|| endpoint.methods[0].to_owned()).to_ascii_uppercase(),
         body: input.body,
         query: input.query,

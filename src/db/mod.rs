@@ -360,11 +360,14 @@ impl Database {
 
     /// Creates the user and their credential account atomically. A second sign-up with the
     /// same email loses on the unique index: see [`DbError::is_unique_violation`].
-    pub async fn create_user_with_credential(&self, user: &User, account: &CredentialAccount) -> Result<(), DbError> {
+    /// (`account: None`: a `databaseHooks.account.create.before` refused it.)
+    pub async fn create_user_with_credential(&self, user: &User, account: Option<&CredentialAccount>) -> Result<(), DbError> {
         on_pool!(self.pool().await?, |p, d| {
             let mut tx = p.begin().await?;
             insert_user!(self, &mut *tx, user)?;
-            insert_credential_account!(d, &mut *tx, account)?;
+            if let Some(account) = account {
+                insert_credential_account!(d, &mut *tx, account)?;
+            }
             tx.commit().await?;
             Ok(())
         })
@@ -900,14 +903,14 @@ mod tests {
         let db = memory_db();
         let u = user("ann@example.com");
         let acct = CredentialAccount { id: generate_id(), user_id: u.id.clone(), password_hash: "h".into(), created_at: u.created_at };
-        db.create_user_with_credential(&u, &acct).await.unwrap();
+        db.create_user_with_credential(&u, Some(&acct)).await.unwrap();
         let (found, pw) = db.find_user_with_password("ann@example.com").await.unwrap().unwrap();
         assert_eq!(found, u);
         assert_eq!(pw.as_deref(), Some("h"));
 
         let dup = user("ann@example.com");
         let acct2 = CredentialAccount { id: generate_id(), user_id: dup.id.clone(), password_hash: "h".into(), created_at: 0 };
-        let err = db.create_user_with_credential(&dup, &acct2).await.unwrap_err();
+        let err = db.create_user_with_credential(&dup, Some(&acct2)).await.unwrap_err();
         assert!(err.is_unique_violation(), "{err}");
 
         let now = time_util::now_ms();

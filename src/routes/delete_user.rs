@@ -76,10 +76,9 @@ pub async fn delete_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if ctx.has_function(SEND_VERIFICATION) {
         let token = random_lowercase_token(32);
         let expires_at = now_ms() + ctx.options.delete_user.token_expires_in * 1000;
-        ctx.db
-            .create_verification(&format!("delete-account-{token}"), &user.id, expires_at)
-            .await
-            .or_internal(&ctx.logger, "delete-user")?;
+        if !crate::routes::db_hooks::create_verification(call, &format!("delete-account-{token}"), &user.id, expires_at).await? {
+            return Err(ApiError::internal());
+        }
         let target = callback_url.as_deref().filter(|c| !c.is_empty()).unwrap_or("/");
         let url = format!("{}/delete-user/callback?token={token}&callbackURL={}", call.base_url(), encode_uri_component(target));
         call.call_back(SEND_VERIFICATION, vec![json!({ "user": user, "url": url, "token": token })])

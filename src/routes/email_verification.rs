@@ -209,10 +209,9 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         match resolve_session(call, false).await.ok().flatten() {
             Some((session, current)) if current.email == email => set_session_cookie(call, &session, None),
             _ => {
-                let session = create_session(call, &user.id, false).await.map_err(|e| {
-                    ctx.logger.error(&format!("verify-email: {e}"));
-                    ApiError::new(500, codes::FAILED_TO_CREATE_SESSION)
-                })?;
+                let session = create_session(call, &user.id, false)
+                    .await
+                    .map_err(|e| crate::routes::session::session_creation_failed(call, 500, e))?;
                 set_session_cookie(call, &session, None);
             }
         }

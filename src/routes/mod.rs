@@ -1,6 +1,7 @@
 //! The endpoints, one module per group, and the table the router and `auth.api` share.
 
 pub mod account;
+pub mod db_hooks;
 pub mod delete_user;
 pub mod email_verification;
 pub mod ok;

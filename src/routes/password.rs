@@ -41,10 +41,9 @@ pub async fn request_password_reset(call: &mut Call<'_>) -> Result<Reply, ApiErr
     };
     let token = random_string(24);
     let expires_at = now_ms() + ctx.options.email_reset.token_expires_in * 1000;
-    ctx.db
-        .create_verification(&reset_identifier(&token), &user.id, expires_at)
-        .await
-        .or_internal(&ctx.logger, "request-password-reset")?;
+    if !crate::routes::db_hooks::create_verification(call, &reset_identifier(&token), &user.id, expires_at).await? {
+        return Ok(generic());
+    }
     let callback = redirect_to.as_deref().map(encode_uri_component).unwrap_or_default();
     let url = format!("{}/reset-password/{token}?callbackURL={callback}", call.base_url());
     call.call_back(SEND_RESET_PASSWORD, vec![json!({ "user": user, "url": url, "token": token })])

@@ -10,6 +10,7 @@ use crate::db::DbError;
 use crate::db::models::{Session, User};
 use crate::error::{ApiError, OrInternal, codes};
 use crate::fields::Mode;
+use crate::routes::db_hooks;
 use crate::routes::Reply;
 use crate::time_util::now_ms;
 use crate::validate::{BodyReader, query_bool};
@@ -17,13 +18,45 @@ use crate::validate::{BodyReader, query_bool};
 /// "Don't remember me" sessions live a day and their cookie ends with the browser session.
 const DONT_REMEMBER_SECONDS: i64 = 60 * 60 * 24;
 
-pub async fn create_session(call: &Call<'_>, user_id: &str, dont_remember: bool) -> Result<Session, DbError> {
+/// Why a session could not be created.
+pub enum SessionFailure {
+    Db(DbError),
+    /// `databaseHooks.session.create.before` returned `false`.
+    Refused,
+    Hook(db_hooks::Thrown),
+    /// A function `defaultValue` of `session.additionalFields` failed.
+    Default,
+}
+
+impl std::fmt::Display for SessionFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionFailure::Db(e) => e.fmt(f),
+            SessionFailure::Refused => f.write_str("refused by databaseHooks.session.create.before"),
+            SessionFailure::Hook(_) => f.write_str("a databaseHooks.session.create hook threw"),
+            SessionFailure::Default => f.write_str("a session.additionalFields defaultValue failed"),
+        }
+    }
+}
+
+impl From<DbError> for SessionFailure {
+    fn from(e: DbError) -> Self {
+        SessionFailure::Db(e)
+    }
+}
+
+/// Creates and stores a session, with `databaseHooks.session.create` before and after.
+pub async fn create_session(call: &Call<'_>, user_id: &str, dont_remember: bool) -> Result<Session, SessionFailure> {
+    let session = store_new_session(call, user_id, dont_remember).await?;
+    db_hooks::after_create(call, "session", db_hooks::row_json(&session, &session.hidden)).await.map_err(SessionFailure::Hook)?;
+    Ok(session)
+}
+
+/// [`create_session`] without the `after` hook, for callers that run it later (sign-up runs
+/// the user's, the account's and then the session's, after everything is stored).
+pub async fn store_new_session(call: &Call<'_>, user_id: &str, dont_remember: bool) -> Result<Session, SessionFailure> {
     // `session.additionalFields` defaults (function ones called for each session, as upstream).
-    let defaults = call
-        .ctx
-        .field_input("session", &serde_json::Map::new(), Mode::Create)
-        .await
-        .map_err(|_| DbError::Corrupt("a session.additionalFields default failed".into()))?;
+    let defaults = call.ctx.field_input("session", &serde_json::Map::new(), Mode::Create).await.map_err(|_| SessionFailure::Default)?;
     let (extra, hidden) = crate::db::split_fields(&call.ctx.options.session_fields, defaults);
     let now = now_ms();
     let lifetime = if dont_remember { DONT_REMEMBER_SECONDS } else { call.ctx.options.session.expires_in };
@@ -40,6 +73,12 @@ pub async fn create_session(call: &Call<'_>, user_id: &str, dont_remember: bool)
         extra,
         hidden,
     };
+    let mut session = session;
+    match db_hooks::before_create(call, "session", db_hooks::row_json(&session, &session.hidden)).await {
+        Ok(db_hooks::Before::Abort) => return Err(SessionFailure::Refused),
+        Ok(db_hooks::Before::Proceed(data)) => db_hooks::merge_session(&mut session, &data, &call.ctx.options.session_fields),
+        Err(thrown) => return Err(SessionFailure::Hook(thrown)),
+    }
     call.ctx.db.create_session(&session).await?;
     Ok(session)
 }
@@ -242,7 +281,13 @@ pub async fn revoke_other_sessions(call: &mut Call<'_>) -> Result<Reply, ApiErro
 }
 
 /// Maps a failed session insert to the endpoint's error, logging the cause.
-pub fn session_creation_failed(call: &Call<'_>, status: u16, e: DbError) -> ApiError {
-    call.ctx.logger.error(&format!("Failed to create session: {e}"));
-    ApiError::new(status, codes::FAILED_TO_CREATE_SESSION)
+pub fn session_creation_failed(call: &Call<'_>, status: u16, e: SessionFailure) -> ApiError {
+    match e {
+        SessionFailure::Hook(thrown) => thrown.or(ApiError::new(status, codes::FAILED_TO_CREATE_SESSION)),
+        SessionFailure::Refused => ApiError::new(400, codes::FAILED_TO_CREATE_SESSION),
+        other => {
+            call.ctx.logger.error(&format!("Failed to create session: {other}"));
+            ApiError::new(status, codes::FAILED_TO_CREATE_SESSION)
+        }
+    }
 }

@@ -10,7 +10,8 @@ use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::fields::Mode;
 use crate::middleware::origin_check::form_csrf;
 use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verification_mail};
-use crate::routes::session::{create_session, session_creation_failed, set_session_cookie};
+use crate::routes::db_hooks::{self, Before};
+use crate::routes::session::{session_creation_failed, set_session_cookie, store_new_session};
 use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
 use crate::validate::{BodyReader, MAX_IMAGE_URL_LENGTH, MAX_NAME_LENGTH};
@@ -83,8 +84,21 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         ctx.logger.error(&format!("Failed to hash password: {e}"));
         ApiError::new(422, codes::FAILED_TO_CREATE_USER)
     })?;
+    let mut user = user;
+    match db_hooks::before_create(call, "user", db_hooks::row_json(&user, &user.hidden)).await {
+        Ok(Before::Abort) => return Err(ApiError::new(400, codes::FAILED_TO_CREATE_USER)),
+        Ok(Before::Proceed(data)) => db_hooks::merge_user(&mut user, &data, &ctx.options.user_fields),
+        Err(thrown) => return Err(thrown.or(ApiError::new(422, codes::FAILED_TO_CREATE_USER))),
+    }
     let account = CredentialAccount { id: generate_id(), user_id: user.id.clone(), password_hash: hash, created_at: now };
-    if let Err(e) = ctx.db.create_user_with_credential(&user, &account).await {
+    let account_row = account_json(&account);
+    // `false` from the account's before hook: the user is created without it, as upstream.
+    let account = match db_hooks::before_create(call, "account", account_row.clone()).await {
+        Ok(Before::Abort) => None,
+        Ok(Before::Proceed(_)) => Some(account),
+        Err(thrown) => return Err(thrown.or(ApiError::new(422, codes::FAILED_TO_CREATE_USER))),
+    };
+    if let Err(e) = ctx.db.create_user_with_credential(&user, account.as_ref()).await {
         // A concurrent sign-up with the same email loses here, on the unique index.
         if e.is_unique_violation() {
             if generic_duplicates {
@@ -100,13 +114,60 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         // As upstream: a failed mail is logged; the account stays created.
         let _ = send_verification_mail(call, &user, callback_url.as_deref()).await;
     }
+    let created_hooks = async |call: &Call<'_>| -> Result<(), ApiError> {
+        let fail = |t: db_hooks::Thrown| t.or(ApiError::empty(500));
+        db_hooks::after_create(call, "user", db_hooks::row_json(&user, &user.hidden)).await.map_err(fail)?;
+        if let Some(account) = &account {
+            // The stored row: every column, the empty token ones too.
+            let row = json!({
+                "accountId": account.user_id,
+                "providerId": crate::db::models::CREDENTIAL_PROVIDER,
+                "userId": account.user_id,
+                "accessToken": null,
+                "refreshToken": null,
+                "idToken": null,
+                "accessTokenExpiresAt": null,
+                "refreshTokenExpiresAt": null,
+                "scope": null,
+                "password": account.password_hash,
+                "createdAt": account_row["createdAt"],
+                "updatedAt": account_row["updatedAt"],
+                "id": account.id,
+            });
+            db_hooks::after_create(call, "account", row).await.map_err(fail)?;
+        }
+        Ok(())
+    };
     if generic_duplicates {
+        created_hooks(call).await?;
         return Ok(Reply::Json(json!({ "token": null, "user": user })));
     }
     let dont_remember = remember_me == Some(false);
-    let session = create_session(call, &user.id, dont_remember)
-        .await
-        .map_err(|e| session_creation_failed(call, 400, e))?;
+    let session = match store_new_session(call, &user.id, dont_remember).await {
+        Ok(session) => session,
+        Err(e) => {
+            // Upstream creates all three in one transaction: without a session, no user.
+            if let Err(db) = ctx.db.delete_user(&user.id).await {
+                ctx.logger.error(&format!("sign-up: could not remove the user after the session failed: {db}"));
+            }
+            return Err(session_creation_failed(call, 400, e));
+        }
+    };
     set_session_cookie(call, &session, Some(dont_remember));
+    created_hooks(call).await?;
+    db_hooks::after_create(call, "session", db_hooks::row_json(&session, &session.hidden)).await.map_err(|t| t.or(ApiError::empty(500)))?;
     Ok(Reply::Json(json!({ "token": session.token, "user": user })))
+}
+
+/// The credential account as hooks see it (upstream's column order, `id` added when stored).
+fn account_json(account: &CredentialAccount) -> serde_json::Value {
+    let at = crate::time_util::to_iso(account.created_at);
+    json!({
+        "accountId": account.user_id,
+        "providerId": crate::db::models::CREDENTIAL_PROVIDER,
+        "userId": account.user_id,
+        "password": account.password_hash,
+        "createdAt": at,
+        "updatedAt": at,
+    })
 }

@@ -80,10 +80,7 @@ pub async fn change_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if revoke_other_sessions {
         let session = create_session(call, &user.id, false)
             .await
-            .map_err(|e| {
-                ctx.logger.error(&format!("change-password: {e}"));
-                ApiError::new(500, codes::FAILED_TO_GET_SESSION)
-            })?;
+            .map_err(|e| crate::routes::session::session_creation_failed(call, 500, e))?;
         set_session_cookie(call, &session, None);
         token = json!(session.token);
     }

@@ -1,0 +1,75 @@
+// databaseHooks.<model>.create.{before,after} against upstream: the rows hooks see, `{ data }`
+// merged, `false` refusing, a thrown APIError answered as thrown, the order of calls.
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, Client } from "./helpers.mjs";
+import { summarize } from "./scenario.mjs";
+
+async function hookOptions(log) {
+  const { APIError } = await import("better-auth/api");
+  const refusedOnce = new Set();
+  const entry = (name, row) => log.push({ name, keys: Object.keys(row).filter((k) => k !== "password").sort(), dates: row.createdAt instanceof Date });
+  return {
+    emailAndPassword: { enabled: true, sendResetPassword: async () => {} },
+    databaseHooks: {
+      user: {
+        create: {
+          before: async (user) => {
+            entry("user.before", user);
+            if (user.email.startsWith("blocked")) return false;
+            if (user.email.startsWith("forbidden")) throw new APIError("FORBIDDEN", { message: "no", code: "F" });
+            return { data: { name: `Hooked ${user.name}` } };
+          },
+          after: async (user, ctx) => entry(`user.after ${ctx?.path}`, user),
+        },
+      },
+      account: { create: { before: async (a) => entry("account.before", a), after: async (a) => entry("account.after", a) } },
+      session: {
+        create: {
+          before: async (session, ctx) => {
+            entry(`session.before ${ctx?.path}`, session);
+            if (ctx?.body?.email?.startsWith("nosession") && !refusedOnce.has(ctx.body.email)) {
+              refusedOnce.add(ctx.body.email);
+              return false;
+            }
+          },
+          after: async (session) => entry("session.after", session),
+        },
+      },
+      verification: { create: { before: async (v) => entry(`verification.before ${v.identifier.split(":")[0]}`, v), after: async (v) => entry("verification.after", v) } },
+    },
+  };
+}
+
+async function scenario(url, tag) {
+  const results = [];
+  const step = async (name, fn) => results.push({ name, ...summarize(await fn()) });
+  const email = `hooks-${tag}@example.com`;
+  await step("sign-up (name rewritten)", () => new Client(url).post("/api/auth/sign-up/email", { name: "Ann", email, password: "password123" }));
+  await step("sign-in", () => new Client(url).post("/api/auth/sign-in/email", { email, password: "password123" }));
+  await step("sign-up refused", () => new Client(url).post("/api/auth/sign-up/email", { name: "B", email: `blocked-${email}`, password: "password123" }));
+  await step("sign-in refused user", () => new Client(url).post("/api/auth/sign-in/email", { email: `blocked-${email}`, password: "password123" }));
+  await step("sign-up APIError", () => new Client(url).post("/api/auth/sign-up/email", { name: "F", email: `forbidden-${email}`, password: "password123" }));
+  await step("sign-up session refused", () => new Client(url).post("/api/auth/sign-up/email", { name: "N", email: `nosession-${email}`, password: "password123" }));
+  await step("sign-up again: the user was rolled back", () => new Client(url).post("/api/auth/sign-up/email", { name: "N", email: `nosession-${email}`, password: "password123" }));
+  await step("request-password-reset", () => new Client(url).post("/api/auth/request-password-reset", { email, redirectTo: "/reset" }));
+  return results;
+}
+
+describe("databaseHooks (create) against upstream", () => {
+  const servers = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  it("gives the same answers and calls the same hooks with the same rows, in the same order", async () => {
+    const logs = { ours: [], upstream: [] };
+    for (const impl of ["ours", "upstream"]) servers.push(await startServer({ impl, options: await hookOptions(logs[impl]) }));
+    const [ours, upstream] = servers;
+    const tag = Date.now().toString(36);
+    const expected = await scenario(upstream.url, tag);
+    const actual = await scenario(ours.url, tag);
+    for (let i = 0; i < expected.length; i++) assert.deepEqual(actual[i], expected[i], `step "${expected[i].name}" differs`);
+    if (process.env.SHOW_HOOK_LOGS) console.log(JSON.stringify(logs.ours.map((e) => [e.name, e.keys.join(",")])), "\n", JSON.stringify(logs.upstream.map((e) => [e.name, e.keys.join(",")])));
+    assert.deepEqual(logs.ours, logs.upstream);
+    assert.ok(logs.ours.some((e) => e.name === "user.after /sign-up/email"));
+  });
+});

@@ -1,0 +1,164 @@
+//! `databaseHooks.<model>.create.{before,after}` (spec §9.6): user functions around row
+//! creation. `before(row, ctx)` sees the row without its id and may return `false` (the
+//! creation is refused) or `{ data }` (merged into the row); `after(row, ctx)` sees the stored
+//! row once its transaction committed. A thrown `APIError` becomes the response as thrown.
+//! (The update and delete hooks are accepted with a warning: not run yet.)
+
+use serde_json::{Map, Value, json};
+
+use crate::context::Call;
+use crate::db::models::{Session, User};
+use crate::error::{ApiError, ErrorBody};
+use crate::fields::FieldDef;
+
+pub enum Before {
+    /// Go on, with these fields merged into the row.
+    Proceed(Map<String, Value>),
+    Abort,
+}
+
+/// What a hook threw: an `APIError` (answered as thrown) or anything else.
+pub enum Thrown {
+    Api(ApiError),
+    Other,
+}
+
+impl Thrown {
+    /// The caller's own failure for anything but a thrown `APIError`.
+    pub fn or(self, otherwise: ApiError) -> ApiError {
+        match self {
+            Thrown::Api(e) => e,
+            Thrown::Other => otherwise,
+        }
+    }
+}
+
+/// The prefix the Node layer gives a thrown `APIError` (status and body as JSON).
+pub const API_ERROR_PREFIX: &str = "$$apiError:";
+
+fn thrown(message: &str) -> Thrown {
+    let Some(json) = message.strip_prefix(API_ERROR_PREFIX) else { return Thrown::Other };
+    let Ok(value) = serde_json::from_str::<Value>(json) else { return Thrown::Other };
+    let status = value.get("status").and_then(Value::as_u64).filter(|s| (400..600).contains(s)).unwrap_or(500) as u16;
+    let body = value.get("body").and_then(|b| {
+        Some(ErrorBody {
+            message: b.get("message").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            code: b.get("code").and_then(Value::as_str).map(str::to_owned),
+        })
+    });
+    Thrown::Api(ApiError { status, body, headers: Vec::new() })
+}
+
+/// The `ctx` a hook receives: the endpoint's path, body and query, and over HTTP its request.
+fn hook_context(call: &Call<'_>) -> Value {
+    let request = match (&call.request_line, &call.headers) {
+        (Some((method, url)), Some(headers)) => crate::callbacks::request_arg(method, url, headers),
+        _ => Value::Null,
+    };
+    json!({ "path": call.path, "body": call.body, "query": call.query, "request": request })
+}
+
+fn path(model: &str, phase: &str) -> String {
+    format!("databaseHooks.{model}.create.{phase}")
+}
+
+pub fn has_hooks(call: &Call<'_>, model: &str) -> bool {
+    call.ctx.has_function(&path(model, "before")) || call.ctx.has_function(&path(model, "after"))
+}
+
+/// Runs `databaseHooks.<model>.create.before` on `row` (JSON without `id`).
+pub async fn before_create(call: &Call<'_>, model: &str, mut row: Value) -> Result<Before, Thrown> {
+    if !call.ctx.has_function(&path(model, "before")) {
+        return Ok(Before::Proceed(Map::new()));
+    }
+    if let Some(map) = row.as_object_mut() {
+        map.remove("id");
+    }
+    match call.ctx.call_option(&["databaseHooks", model, "create", "before"], vec![row, hook_context(call)]).await {
+        Ok(Value::Bool(false)) => Ok(Before::Abort),
+        Ok(Value::Object(mut result)) => match result.remove("data") {
+            Some(Value::Object(data)) => Ok(Before::Proceed(data)),
+            _ => Ok(Before::Proceed(Map::new())),
+        },
+        Ok(_) => Ok(Before::Proceed(Map::new())),
+        Err(message) => Err(thrown(&message)),
+    }
+}
+
+/// Runs `databaseHooks.<model>.create.after` on the stored row.
+pub async fn after_create(call: &Call<'_>, model: &str, row: Value) -> Result<(), Thrown> {
+    if !call.ctx.has_function(&path(model, "after")) {
+        return Ok(());
+    }
+    call.ctx.call_option(&["databaseHooks", model, "create", "after"], vec![row, hook_context(call)]).await.map(drop).map_err(|m| thrown(&m))
+}
+
+/// Puts a `before` hook's `data` into a user about to be created (known keys only).
+pub fn merge_user(user: &mut User, data: &Map<String, Value>, fields: &[FieldDef]) {
+    for (key, value) in data {
+        match (key.as_str(), value) {
+            ("name", Value::String(v)) => user.name = v.clone(),
+            ("email", Value::String(v)) => user.email = v.to_lowercase(),
+            ("emailVerified", Value::Bool(v)) => user.email_verified = *v,
+            ("image", Value::String(v)) => user.image = Some(v.clone()),
+            ("image", Value::Null) => user.image = None,
+            _ => merge_field(&mut user.extra, &mut user.hidden, fields, key, value),
+        }
+    }
+}
+
+/// Puts a `before` hook's `data` into a session about to be created (known keys only).
+pub fn merge_session(session: &mut Session, data: &Map<String, Value>, fields: &[FieldDef]) {
+    for (key, value) in data {
+        match (key.as_str(), value) {
+            ("ipAddress", Value::String(v)) => session.ip_address = Some(v.clone()),
+            ("userAgent", Value::String(v)) => session.user_agent = Some(v.clone()),
+            ("expiresAt", Value::String(v)) => session.expires_at = crate::time_util::parse_iso(v).unwrap_or(session.expires_at),
+            _ => merge_field(&mut session.extra, &mut session.hidden, fields, key, value),
+        }
+    }
+}
+
+fn merge_field(extra: &mut Map<String, Value>, hidden: &mut Map<String, Value>, fields: &[FieldDef], key: &str, value: &Value) {
+    if let Some(field) = fields.iter().find(|f| f.name == key) {
+        let target = if field.returned { extra } else { hidden };
+        target.insert(key.to_owned(), value.clone());
+    }
+}
+
+/// A row as hooks see it: every column (`returned: false` fields too), `id` last.
+pub fn row_json<T: serde::Serialize>(row: &T, hidden: &Map<String, Value>) -> Value {
+    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        let id = map.remove("id");
+        map.extend(hidden.iter().map(|(k, v)| (k.clone(), v.clone())));
+        map.extend(id.map(|id| ("id".to_owned(), id)));
+    }
+    value
+}
+
+/// Stores a verification value with `databaseHooks.verification.create` around it. `Ok(false)`:
+/// the before hook refused it (nothing stored).
+pub async fn create_verification(call: &Call<'_>, identifier: &str, value: &str, expires_at: i64) -> Result<bool, ApiError> {
+    let ctx = call.ctx;
+    let now = crate::time_util::to_iso(crate::time_util::now_ms());
+    let mut row = json!({
+        "createdAt": now,
+        "updatedAt": now,
+        "value": value,
+        "identifier": identifier,
+        "expiresAt": crate::time_util::to_iso(expires_at),
+    });
+    match before_create(call, "verification", row.clone()).await {
+        Ok(Before::Abort) => return Ok(false),
+        Ok(Before::Proceed(_)) => {}
+        Err(thrown) => return Err(thrown.or(ApiError::internal())),
+    }
+    if let Err(e) = ctx.db.create_verification(identifier, value, expires_at).await {
+        ctx.logger.error(&format!("creating a verification value: {e}"));
+        return Err(ApiError::internal());
+    }
+    row["id"] = json!(crate::crypto::generate_id());
+    after_create(call, "verification", row).await.map_err(|t| t.or(ApiError::internal()))?;
+    Ok(true)
+}
