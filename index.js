@@ -2,6 +2,7 @@
 import { native } from "./lib/native.js";
 import { APIError } from "./lib/api-error.js";
 import { flattenHeaders, toHeaders, toWebResponse } from "./lib/headers.js";
+import { hookContext, hookResult, responseHeaderList } from "./lib/hooks.js";
 import { createLogSink } from "./lib/logger.js";
 import { envSnapshot, serializeOptions } from "./lib/options.js";
 
@@ -107,10 +108,11 @@ function toJsArgument(arg) {
 }
 
 /** A thrown APIError crosses into Rust as a marker message with its status and body. */
-function apiErrorMarker(error) {
+function apiErrorMarker(error, responseHeaders) {
+  if (typeof error?.message === "string" && error.message.startsWith("$$apiError:")) return error;
   const status = error?.statusCode ?? (typeof error?.status === "number" ? error.status : undefined);
   if (!(error instanceof Error) || typeof status !== "number" || error.name !== "APIError") return error;
-  return new Error(`$$apiError:${JSON.stringify({ status, body: error.body ?? { message: error.message } })}`);
+  return new Error(`$$apiError:${JSON.stringify({ status, body: error.body ?? { message: error.message }, responseHeaders })}`);
 }
 
 /**
@@ -127,8 +129,17 @@ export function betterAuth(options = {}) {
     const owner = path.slice(0, -1).reduce((object, key) => object?.[key], options);
     const fn = owner?.[path.at(-1)];
     if (typeof fn !== "function") throw new Error(`better-auth-rs: option ${path.join(".")} is not a function`);
-    // Called on its object, so storage classes keep their `this`.
     try {
+      if (path[0] === "hooks" && path.length === 2) {
+        const ctx = hookContext(args[0]);
+        try {
+          return await hookResult(ctx, await fn.call(owner, ctx));
+        } catch (error) {
+          // Headers and cookies an after hook set before throwing still go out, as upstream.
+          throw apiErrorMarker(error, path[1] === "after" ? responseHeaderList(ctx) : undefined);
+        }
+      }
+      // Called on its object, so storage classes keep their `this`.
       const result = await fn.apply(owner, args.map(toJsArgument));
       return result === undefined ? null : result;
     } catch (error) {

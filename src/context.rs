@@ -161,6 +161,9 @@ pub struct Call<'a> {
     /// The HTTP request's method and URL (`None` for `auth.api` calls), for the `request`
     /// argument function options receive.
     pub request_line: Option<(String, String)>,
+    /// For `hooks.after`: the session the request was made with, and one it created.
+    pub hook_session: Option<Value>,
+    pub new_session: Option<Value>,
 }
 
 impl Call<'_> {
@@ -175,6 +178,14 @@ impl Call<'_> {
     /// The resolved `baseURL`, base path included.
     pub fn base_url(&self) -> String {
         format!("{}{}", self.base_origin.as_deref().unwrap_or(""), self.ctx.options.base_path)
+    }
+
+    /// Remembers a session for `hooks.after` (only when there is one to see it).
+    pub fn note_session(&mut self, created: bool, session: &crate::db::models::Session, user: &crate::db::models::User) {
+        if self.ctx.has_function("hooks.after") {
+            let value = serde_json::json!({ "session": session, "user": user });
+            if created { self.new_session = Some(value) } else { self.hook_session = Some(value) }
+        }
     }
 
     pub fn param(&self, name: &str) -> Option<&str> {

@@ -41,9 +41,11 @@ pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
         base_origin,
         extra_trusted_origins: req.extra_trusted_origins,
         request_line: Some((req.method.clone(), req.url.clone())),
+        hook_session: None,
+        new_session: None,
     };
     let result = match origin_check_middleware(&call) {
-        Ok(()) => routes::dispatch(endpoint.id, &mut call).await,
+        Ok(()) => routes::request_hooks::run(endpoint.id, &mut call).await,
         Err(e) => Err(e),
     };
     respond(result, call.out)
@@ -77,8 +79,10 @@ pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
         base_origin: ctx.options.base_origin.clone(),
         extra_trusted_origins: Vec::new(),
         request_line: None,
+        hook_session: None,
+        new_session: None,
     };
-    let result = routes::dispatch(endpoint.id, &mut call).await;
+    let result = routes::request_hooks::run(endpoint.id, &mut call).await;
     Some(respond(result, call.out))
 }
 
@@ -170,6 +174,13 @@ pub fn respond(result: Result<Reply, ApiError>, out: Outgoing) -> Response {
         Ok(Reply::Html(html)) => {
             headers.push(("content-type".into(), "text/html".into()));
             (200, html.into_bytes())
+        }
+        Ok(Reply::Raw { status, headers: own, body, json }) => {
+            if json {
+                headers.push(("content-type".into(), "application/json".into()));
+            }
+            headers.extend(own);
+            (status, body)
         }
         Err(e) => {
             for (name, value) in e.headers {

@@ -36,7 +36,7 @@ impl Thrown {
 /// The prefix the Node layer gives a thrown `APIError` (status and body as JSON).
 pub const API_ERROR_PREFIX: &str = "$$apiError:";
 
-fn thrown(message: &str) -> Thrown {
+pub fn thrown(message: &str) -> Thrown {
     let Some(json) = message.strip_prefix(API_ERROR_PREFIX) else { return Thrown::Other };
     let Ok(value) = serde_json::from_str::<Value>(json) else { return Thrown::Other };
     let status = value.get("status").and_then(Value::as_u64).filter(|s| (400..600).contains(s)).unwrap_or(500) as u16;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod db_hooks;
+pub mod request_hooks;
 pub mod delete_user;
 pub mod email_verification;
 pub mod ok;
@@ -22,6 +23,8 @@ use crate::error::{ApiError, codes};
 pub enum Reply {
     Json(Value),
     Html(String),
+    /// A response a hook made (`json`: the body is JSON).
+    Raw { status: u16, headers: Vec<(String, String)>, body: Vec<u8>, json: bool },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

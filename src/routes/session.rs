@@ -133,7 +133,10 @@ pub async fn get_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     }
     let disable_refresh = query_bool(&call.query, "disableRefresh");
     Ok(Reply::Json(match resolve_session(call, disable_refresh).await? {
-        Some((session, user)) => session_json(&session, &user),
+        Some((session, user)) => {
+            call.note_session(false, &session, &user);
+            session_json(&session, &user)
+        }
         None => Value::Null,
     }))
 }
@@ -198,7 +201,10 @@ pub async fn resolve_session(call: &mut Call<'_>, disable_refresh: bool) -> Resu
 pub async fn require_session(call: &mut Call<'_>) -> Result<(Session, User), ApiError> {
     require_headers(call)?;
     match resolve_session(call, false).await {
-        Ok(Some(found)) => Ok(found),
+        Ok(Some(found)) => {
+            call.note_session(false, &found.0, &found.1);
+            Ok(found)
+        }
         // Upstream treats a failed lookup here as "no session".
         Ok(None) | Err(_) => Err(ApiError::unauthorized()),
     }

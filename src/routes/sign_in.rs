@@ -55,6 +55,7 @@ pub async fn sign_in_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         .await
         .map_err(|e| session_creation_failed(call, 401, e))?;
     set_session_cookie(call, &session, Some(dont_remember));
+    call.note_session(true, &session, &user);
     let mut reply = Map::new();
     reply.insert("redirect".into(), Value::Bool(callback_url.as_deref().is_some_and(|u| !u.is_empty())));
     reply.insert("token".into(), json!(session.token));
