@@ -17,12 +17,34 @@ export type LogLevel = "debug" | "info" | "success" | "warn" | "error";
  */
 export interface BetterAuthOptions {
   /**
-   * `sqlite:./auth.db` or `sqlite::memory:`, `{ provider: "sqlite", url }`, or the better-sqlite3
-   * `Database` an upstream config passes (its file is opened); default: `./better-auth.db`.
+   * A URL (`sqlite:./auth.db`, `sqlite::memory:`, `postgres://...`, `mysql://...`),
+   * `{ provider, url, max?, idleTimeoutMillis?, connectionTimeoutMillis? }`, or the better-sqlite3
+   * `Database`, `pg` Pool or `mysql2` pool an upstream config passes (the Rust side opens its own
+   * pool from its settings); default: `./better-auth.db`.
    */
-  database?: string | { provider: "sqlite"; url: string } | { prepare: (...args: never[]) => unknown; name: string; memory: boolean };
+  database?:
+    | string
+    | { provider: "sqlite" | "postgres" | "mysql"; url: string; max?: number; idleTimeoutMillis?: number; connectionTimeoutMillis?: number }
+    | { prepare: (...args: never[]) => unknown; name: string; memory: boolean }
+    | { connect: (...args: never[]) => unknown; options: object }
+    | { getConnection: (...args: never[]) => unknown };
   /** Create or complete the tables on first use (default: true for SQLite). */
   autoMigrate?: boolean;
+  /** `"redis://host:6379"` (built in) or upstream's interface; holds sessions, verification values, rate limits. */
+  secondaryStorage?: string | SecondaryStorage;
+  /** Runs around every endpoint, over HTTP and through `auth.api` (see `better-auth-rs/api`). */
+  hooks?: {
+    before?: (ctx: import("./api.js").HookContext) => unknown | Promise<unknown>;
+    after?: (ctx: import("./api.js").HookContext) => unknown | Promise<unknown>;
+  };
+  /** `create.before` may return `false` (refuse) or `{ data }` (merged); `create.after` sees the stored row. */
+  databaseHooks?: {
+    user?: DatabaseHook<User>;
+    session?: DatabaseHook<Session>;
+    account?: DatabaseHook<Record<string, unknown>>;
+    verification?: DatabaseHook<{ identifier: string; value: string; expiresAt: Date; createdAt: Date; updatedAt: Date; id?: string }>;
+  };
+  verification?: { storeInDatabase?: boolean; [unsupported: string]: unknown };
   /** Default: `BETTER_AUTH_SECRET`, then `AUTH_SECRET`; required in production. */
   secret?: string;
   /** Default: `BETTER_AUTH_URL`, else inferred per request. */
@@ -54,6 +76,8 @@ export interface BetterAuthOptions {
     customSyntheticUser?: (data: { coreFields: Omit<User, "id">; additionalFields: Record<string, unknown>; id: string }) => Record<string, unknown>;
     /** Unverified users cannot sign in; sign-up answers duplicates like successes. */
     requireEmailVerification?: boolean;
+    /** Replace argon2id: `hash(password)` and `verify({ hash, password })`. */
+    password?: { hash?: (password: string) => Promise<string> | string; verify?: (data: { hash: string; password: string }) => Promise<boolean> | boolean };
     [unsupported: string]: unknown;
   };
   emailVerification?: {
@@ -83,6 +107,7 @@ export interface BetterAuthOptions {
       /** Seconds; default 86400. */
       deleteTokenExpiresIn?: number;
     };
+    additionalFields?: Record<string, FieldAttribute>;
     [unsupported: string]: unknown;
   };
   session?: {
@@ -92,6 +117,10 @@ export interface BetterAuthOptions {
     updateAge?: number;
     /** Seconds; default 86400. */
     freshAge?: number;
+    /** With `secondaryStorage`: also keep sessions in the database. */
+    storeSessionInDatabase?: boolean;
+    preserveSessionInDatabase?: boolean;
+    additionalFields?: Record<string, FieldAttribute>;
     [unsupported: string]: unknown;
   };
   advanced?: {
@@ -128,6 +157,38 @@ export interface BetterAuthOptions {
     log?: (level: Exclude<LogLevel, "success">, message: string) => void;
   };
   telemetry?: { enabled?: boolean; debug?: boolean };
+  [unsupported: string]: unknown;
+}
+
+/** Upstream's `secondaryStorage` interface (TTLs in seconds). */
+export interface SecondaryStorage {
+  get(key: string): Promise<string | null | object> | string | null | object;
+  set(key: string, value: string, ttl?: number): Promise<unknown> | unknown;
+  delete(key: string): Promise<unknown> | unknown;
+  getAndDelete?(key: string): Promise<string | null> | string | null;
+  increment?(key: string, ttl: number): Promise<number> | number;
+}
+
+export interface DatabaseHook<T> {
+  create?: {
+    before?: (row: Omit<T, "id">, ctx?: { path: string; body: unknown; query: unknown; request?: Request; headers?: Headers }) => unknown | Promise<unknown>;
+    after?: (row: T, ctx?: { path: string; body: unknown; query: unknown; request?: Request; headers?: Headers }) => unknown | Promise<unknown>;
+  };
+  [unsupported: string]: unknown;
+}
+
+/** `user.additionalFields` / `session.additionalFields` entries. */
+export interface FieldAttribute {
+  type: "string" | "number" | "boolean" | "date" | "json" | "string[]" | "number[]" | string[];
+  required?: boolean;
+  input?: boolean;
+  returned?: boolean;
+  defaultValue?: unknown | (() => unknown);
+  unique?: boolean;
+  index?: boolean;
+  sortable?: boolean;
+  bigint?: boolean;
+  fieldName?: string;
   [unsupported: string]: unknown;
 }
 

@@ -4,6 +4,7 @@ import express from "express";
 import cors from "cors";
 import { betterAuth, APIError, type Session, type User } from "better-auth-rs";
 import { toNodeHandler, fromNodeHeaders } from "better-auth-rs/node";
+import { createAuthMiddleware } from "better-auth-rs/api";
 
 export const auth = betterAuth({
   database: "sqlite:./auth.db",
@@ -53,6 +54,24 @@ async function apiCalls() {
   return [token, cookies, response, sessions, web];
 }
 
+// Storage, hooks and fields, as upstream configs write them.
+const withEverything = betterAuth({
+  database: { provider: "postgres", url: "postgres://localhost/app", max: 5 },
+  secondaryStorage: "redis://127.0.0.1:6379",
+  session: { storeSessionInDatabase: true, additionalFields: { device: { type: "string", required: false, defaultValue: "web" } } },
+  user: { additionalFields: { role: { type: ["user", "admin"], input: false, defaultValue: "user" } } },
+  hooks: {
+    before: createAuthMiddleware(async (ctx) => {
+      if (ctx.path === "/sign-up/email" && !String((ctx.body as { email?: string })?.email).endsWith("@example.com")) {
+        throw new APIError("BAD_REQUEST", { message: "example.com only" });
+      }
+    }),
+  },
+  databaseHooks: { user: { create: { before: async (user) => ({ data: { ...user, name: user.name.trim() } }) } } },
+});
+// @ts-expect-error a storage object needs get, set and delete
+betterAuth({ secondaryStorage: { get: async () => null } });
+
 // Deliberate misuses: each line below must be a type error.
 // @ts-expect-error enabled is a boolean
 betterAuth({ emailAndPassword: { enabled: "yes" } });
@@ -68,4 +87,4 @@ async function wrongResult() {
   return s;
 }
 
-export { apiCalls, wrongResult };
+export { apiCalls, wrongResult, withEverything };
