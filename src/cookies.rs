@@ -88,6 +88,11 @@ impl ResponseCookies {
     }
 }
 
+/// The length of the `Set-Cookie` value for this cookie (for sizing chunks).
+pub fn serialized_len(name: &str, value: &str, max_age: Option<i64>, attrs: &CookieAttributes) -> usize {
+    serialize(name, value, max_age, attrs).len()
+}
+
 fn serialize(name: &str, value: &str, max_age: Option<i64>, attrs: &CookieAttributes) -> String {
     let encoded = encode_uri_component(value);
     let mut c = Cookie::new(name.to_owned(), encoded);

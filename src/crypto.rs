@@ -88,7 +88,7 @@ pub fn verify_jwt(secret: &str, token: &str, now_s: i64) -> Result<serde_json::M
     Ok(claims)
 }
 
-fn hmac_sha256(secret: &str, message: &[u8]) -> [u8; 32] {
+pub fn hmac_sha256(secret: &str, message: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
     mac.update(message);
     mac.finalize().into_bytes().into()

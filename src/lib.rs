@@ -4,6 +4,7 @@
 pub mod callbacks;
 pub mod client_ip;
 pub mod context;
+pub mod cookie_cache;
 pub mod cookies;
 pub mod crypto;
 pub mod db;

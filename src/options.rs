@@ -140,6 +140,8 @@ pub struct SessionOptions {
     /// `storeSessionInDatabase` (with secondary storage).
     pub store_in_database: bool,
     pub preserve_in_database: bool,
+    /// `cookieCache`, when `enabled: true`.
+    pub cookie_cache: Option<crate::cookie_cache::CookieCacheOptions>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -350,6 +352,16 @@ struct RawSession {
     store_session_in_database: Option<bool>,
     preserve_session_in_database: Option<bool>,
     additional_fields: Option<Value>,
+    cookie_cache: RawCookieCache,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawCookieCache {
+    enabled: Option<bool>,
+    max_age: Option<i64>,
+    strategy: Option<String>,
+    version: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -536,6 +548,7 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         fresh_age: positive_seconds("session.freshAge", raw.session.fresh_age, 60 * 60 * 24)?,
         store_in_database: raw.session.store_session_in_database.unwrap_or(false),
         preserve_in_database: raw.session.preserve_session_in_database.unwrap_or(false),
+        cookie_cache: resolve_cookie_cache(raw.session.cookie_cache, warnings)?,
     };
     let secondary_storage = resolve_secondary_storage(raw.secondary_storage)?;
     let user_fields = crate::fields::parse_fields("user", raw.user.additional_fields.as_ref())?;
@@ -707,6 +720,31 @@ fn current_versioned_secret(list: Vec<(Value, String)>, path: &str) -> Result<St
         }
     }
     list.into_iter().next().map(|(_, value)| value).ok_or_else(|| invalid(path, "must contain at least one entry"))
+}
+
+fn resolve_cookie_cache(raw: RawCookieCache, warnings: &mut OptionWarnings) -> Result<Option<crate::cookie_cache::CookieCacheOptions>, OptionsError> {
+    use crate::cookie_cache::{CookieCacheOptions, Strategy, Version};
+    if raw.enabled != Some(true) {
+        return Ok(None);
+    }
+    let strategy = match raw.strategy.as_deref() {
+        None | Some("compact") => Strategy::Compact,
+        Some("jwt") => Strategy::Jwt,
+        Some("jwe") => {
+            warnings.0.push("option `session.cookieCache.strategy: \"jwe\"` is not supported by better-auth-rs yet; using \"compact\"".into());
+            Strategy::Compact
+        }
+        Some(other) => return Err(invalid("session.cookieCache.strategy", format!("`{other}`; expected \"compact\", \"jwt\" or \"jwe\""))),
+    };
+    let version = match raw.version {
+        None | Some(Value::Null) => Version::Static("1".into()),
+        Some(Value::String(v)) => Version::Static(v),
+        Some(v) if option_keys::is_function(&v) => Version::Function,
+        Some(_) => return Err(invalid("session.cookieCache.version", "expected a string or a function")),
+    };
+    // Upstream: `maxAge || 300`.
+    let max_age = raw.max_age.filter(|m| *m > 0).unwrap_or(300);
+    Ok(Some(CookieCacheOptions { max_age, strategy, version }))
 }
 
 /// `secondaryStorage`: `"redis://..."` (the built-in client) or an object of functions.

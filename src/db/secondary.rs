@@ -158,12 +158,16 @@ struct ActiveSession {
 
 fn parse_cached(text: &str, session_fields: &[FieldDef], user_fields: &[FieldDef]) -> Option<(Session, User)> {
     let value: Value = serde_json::from_str(text).ok()?;
-    let (session, user) = (value.get("session")?, value.get("user")?);
-    let mut session = session_from_json(session)?;
-    (session.extra, session.hidden) = fields_from_json(session_fields, value.get("session")?);
-    let mut user = user_from_json(user)?;
-    (user.extra, user.hidden) = fields_from_json(user_fields, value.get("user")?);
-    Some((session, user))
+    session_and_user_from_json(value.get("session")?, value.get("user")?, session_fields, user_fields)
+}
+
+/// A session and its user from their JSON (as cached in secondary storage or the cookie cache).
+pub fn session_and_user_from_json(session: &Value, user: &Value, session_fields: &[FieldDef], user_fields: &[FieldDef]) -> Option<(Session, User)> {
+    let mut s = session_from_json(session)?;
+    (s.extra, s.hidden) = fields_from_json(session_fields, session);
+    let mut u = user_from_json(user)?;
+    (u.extra, u.hidden) = fields_from_json(user_fields, user);
+    Some((s, u))
 }
 
 /// The additional fields of a cached row (hidden ones are stored beside the returned ones).

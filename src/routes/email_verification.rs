@@ -135,7 +135,7 @@ async fn verify_email_change(
                 call.call_back(AFTER_VERIFICATION, vec![json!(updated)]).await.map_err(|_| ApiError::internal())?;
             }
             if let Some((session, _)) = &session {
-                set_session_cookie(call, session, None);
+                set_session_cookie(call, session, &updated, None).await;
             }
             respond(json!({ "status": true, "user": updated }))
         }
@@ -146,7 +146,7 @@ async fn verify_email_change(
                 send_verification_mail(call, &updated, callback_url.as_deref()).await?;
             }
             if let Some((session, _)) = &session {
-                set_session_cookie(call, session, None);
+                set_session_cookie(call, session, &updated, None).await;
             }
             respond(json!({ "status": true, "user": updated }))
         }
@@ -207,12 +207,12 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     }
     if ctx.options.email_verification.auto_sign_in_after_verification {
         match resolve_session(call, false).await.ok().flatten() {
-            Some((session, current)) if current.email == email => set_session_cookie(call, &session, None),
+            Some((session, current)) if current.email == email => set_session_cookie(call, &session, &updated, None).await,
             _ => {
                 let session = create_session(call, &user.id, false)
                     .await
                     .map_err(|e| crate::routes::session::session_creation_failed(call, 500, e))?;
-                set_session_cookie(call, &session, None);
+                set_session_cookie(call, &session, &updated, None).await;
             }
         }
     }

@@ -9,6 +9,7 @@ use crate::crypto::generate_id;
 use crate::db::DbError;
 use crate::db::models::{Session, User};
 use crate::error::{ApiError, OrInternal, codes};
+use crate::cookie_cache::{self, Version};
 use crate::fields::Mode;
 use crate::routes::db_hooks;
 use crate::routes::Reply;
@@ -83,8 +84,9 @@ pub async fn store_new_session(call: &Call<'_>, user_id: &str, dont_remember: bo
     Ok(session)
 }
 
-/// Upstream's `setSessionCookie`: the signed token, and the signed `dont_remember` marker.
-pub fn set_session_cookie(call: &mut Call<'_>, session: &Session, dont_remember: Option<bool>) {
+/// Upstream's `setSessionCookie`: the signed token, the signed `dont_remember` marker, and
+/// the cookie cache when it is on.
+pub async fn set_session_cookie(call: &mut Call<'_>, session: &Session, user: &User, dont_remember: Option<bool>) {
     let ctx = call.ctx;
     let names = &ctx.cookies.names;
     let dont_remember = dont_remember.unwrap_or_else(|| call.cookies.get_signed(&names.dont_remember, ctx.secret()).is_some());
@@ -93,6 +95,99 @@ pub fn set_session_cookie(call: &mut Call<'_>, session: &Session, dont_remember:
     call.out.cookies.set_signed(&names.session_token, &session.token, max_age, attrs, ctx.secret());
     if dont_remember {
         call.out.cookies.set_signed(&names.dont_remember, "true", None, attrs, ctx.secret());
+    }
+    write_cookie_cache(call, session, user, dont_remember).await;
+}
+
+/// Upstream's `setCookieCache`: `{ session, user, updatedAt, version }` into `session_data`
+/// (chunked when it would not fit one cookie).
+pub async fn write_cookie_cache(call: &mut Call<'_>, session: &Session, user: &User, dont_remember: bool) {
+    let ctx = call.ctx;
+    let Some(cache) = &ctx.options.session.cookie_cache else { return };
+    let version = match &cache.version {
+        Version::Static(v) => v.clone(),
+        Version::Function => match ctx.call_option(&["session", "cookieCache", "version"], vec![json!(session), json!(user)]).await {
+            Ok(Value::String(v)) => v,
+            _ => "1".to_owned(),
+        },
+    };
+    let now = now_ms();
+    let payload = json!({ "session": session, "user": user, "updatedAt": now, "version": version });
+    let Value::Object(payload) = payload else { return };
+    let max_age = (!dont_remember).then_some(cache.max_age);
+    let value = cookie_cache::encode(cache.strategy, ctx.secret(), &payload, max_age, now);
+    set_chunked(call, &ctx.cookies.names.session_data, &value, max_age);
+}
+
+/// Sets a cookie whose value may need several cookies (`name.0`, `name.1`, ...), expiring the
+/// request's other pieces of it.
+fn set_chunked(call: &mut Call<'_>, name: &str, value: &str, max_age: Option<i64>) {
+    let attrs = &call.ctx.cookies.attributes;
+    let chunk_size = cookie_cache::MAX_COOKIE_SIZE.saturating_sub(crate::cookies::serialized_len(&format!("{name}.99"), "", max_age, attrs));
+    let sent: Vec<String> = (0..cookie_cache::MAX_CHUNKS).map(|i| format!("{name}.{i}")).take_while(|n| call.cookies.contains(n)).collect();
+    if value.len() <= chunk_size {
+        for chunk in &sent {
+            call.out.cookies.expire(chunk, attrs);
+        }
+        call.out.cookies.set(name, value, max_age, attrs);
+        return;
+    }
+    let count = value.len().div_ceil(chunk_size.max(1));
+    if count > cookie_cache::MAX_CHUNKS {
+        call.ctx.logger.warn("the session is too large for the cookie cache; it is not cached");
+        return;
+    }
+    if call.cookies.contains(name) {
+        call.out.cookies.expire(name, attrs);
+    }
+    for chunk in sent.iter().skip(count) {
+        call.out.cookies.expire(chunk, attrs);
+    }
+    for (i, piece) in value.as_bytes().chunks(chunk_size).enumerate() {
+        call.out.cookies.set(&format!("{name}.{i}"), std::str::from_utf8(piece).unwrap_or_default(), max_age, attrs);
+    }
+}
+
+/// A cookie that may come in chunks: `name`, else `name.0`, `name.1`, ... joined.
+fn read_chunked(call: &Call<'_>, name: &str) -> Option<String> {
+    if let Some(v) = call.cookies.get(name) {
+        return Some(v.to_owned());
+    }
+    let pieces: Vec<&str> = (0..cookie_cache::MAX_CHUNKS).map_while(|i| call.cookies.get(&format!("{name}.{i}"))).collect();
+    (!pieces.is_empty()).then(|| pieces.concat())
+}
+
+/// `get-session` from the cookie cache, when it is on, intact and current: the session the
+/// signed token names, the configured version, neither it nor the cache expired. A cache that
+/// fails any of that is expired, and the store answers instead.
+async fn cached_session(call: &mut Call<'_>) -> Option<(Session, User)> {
+    let ctx = call.ctx;
+    let cache = ctx.options.session.cookie_cache.as_ref()?;
+    if query_bool(&call.query, "disableCookieCache") {
+        return None;
+    }
+    let token = call.cookies.get_signed(&ctx.cookies.names.session_token, ctx.secret())?.to_owned();
+    let raw = read_chunked(call, &ctx.cookies.names.session_data)?;
+    let now = now_ms();
+    let Some((payload, expires_at)) = cookie_cache::decode(cache.strategy, ctx.secret(), &raw, now) else {
+        expire_session_data(call);
+        return None;
+    };
+    let found = crate::db::secondary::session_and_user_from_json(&payload["session"], &payload["user"], &ctx.options.session_fields, &ctx.options.user_fields);
+    let expected_version = match &cache.version {
+        Version::Static(v) => v.clone(),
+        Version::Function => match ctx.call_option(&["session", "cookieCache", "version"], vec![payload["session"].clone(), payload["user"].clone()]).await {
+            Ok(Value::String(v)) => v,
+            _ => "1".to_owned(),
+        },
+    };
+    let version = payload.get("version").and_then(Value::as_str).unwrap_or("1");
+    match found {
+        Some((session, user)) if session.token == token && version == expected_version && expires_at >= now && session.expires_at >= now => Some((session, user)),
+        _ => {
+            expire_session_data(call);
+            None
+        }
     }
 }
 
@@ -131,6 +226,10 @@ pub async fn get_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if call.method == "POST" {
         return Err(ApiError::new(405, codes::METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED));
     }
+    if let Some((session, user)) = cached_session(call).await {
+        call.note_session(false, &session, &user);
+        return Ok(Reply::Json(session_json(&session, &user)));
+    }
     let disable_refresh = query_bool(&call.query, "disableRefresh");
     Ok(Reply::Json(match resolve_session(call, disable_refresh).await? {
         Some((session, user)) => {
@@ -155,7 +254,7 @@ pub async fn resolve_session(call: &mut Call<'_>, disable_refresh: bool) -> Resu
     let ctx = call.ctx;
     let names = &ctx.cookies.names;
     // The cookie cache is off: a leftover `session_data` is cleared, as upstream does.
-    if call.cookies.contains(&names.session_data) || call.cookies.contains(&format!("{}.0", names.session_data)) {
+    if ctx.options.session.cookie_cache.is_none() && (call.cookies.contains(&names.session_data) || call.cookies.contains(&format!("{}.0", names.session_data))) {
         expire_session_data(call);
     }
     let Some(token) = call.cookies.get_signed(&names.session_token, ctx.secret()).map(str::to_owned) else {
@@ -184,6 +283,7 @@ pub async fn resolve_session(call: &mut Call<'_>, disable_refresh: bool) -> Resu
     let opts = &ctx.options.session;
     let due = session.expires_at - opts.expires_in * 1000 + opts.update_age * 1000;
     if due > now {
+        write_cookie_cache(call, &session, &user, false).await;
         return Ok(Some((session, user)));
     }
     let expires_at = now + opts.expires_in * 1000;
@@ -192,7 +292,7 @@ pub async fn resolve_session(call: &mut Call<'_>, disable_refresh: bool) -> Resu
         return Err(ApiError::new(401, codes::FAILED_TO_GET_SESSION));
     }
     let refreshed = Session { expires_at, updated_at: now, ..session };
-    set_session_cookie(call, &refreshed, Some(false));
+    set_session_cookie(call, &refreshed, &user, Some(false)).await;
     Ok(Some((refreshed, user)))
 }
 
@@ -236,7 +336,7 @@ pub async fn list_sessions(call: &mut Call<'_>) -> Result<Reply, ApiError> {
 /// `POST /update-session`: sets `session.additionalFields` that take input (others are dropped).
 pub async fn update_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     BodyReader::record(&call.body).finish()?;
-    let (session, _) = require_session(call).await?;
+    let (session, user) = require_session(call).await?;
     let ctx = call.ctx;
     let empty = serde_json::Map::new();
     let fields = ctx.field_input("session", call.body.as_object().unwrap_or(&empty), Mode::Update).await?;
@@ -248,7 +348,7 @@ pub async fn update_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         delete_session_cookie(call);
         return Err(ApiError::new(401, codes::FAILED_TO_GET_SESSION));
     };
-    set_session_cookie(call, &updated, None);
+    set_session_cookie(call, &updated, &user, None).await;
     Ok(Reply::Json(json!({ "session": updated })))
 }
 

@@ -54,7 +54,7 @@ pub async fn sign_in_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let session = create_session(call, &user.id, dont_remember)
         .await
         .map_err(|e| session_creation_failed(call, 401, e))?;
-    set_session_cookie(call, &session, Some(dont_remember));
+    set_session_cookie(call, &session, &user, Some(dont_remember)).await;
     call.note_session(true, &session, &user);
     let mut reply = Map::new();
     reply.insert("redirect".into(), Value::Bool(callback_url.as_deref().is_some_and(|u| !u.is_empty())));

@@ -153,7 +153,7 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             return Err(session_creation_failed(call, 400, e));
         }
     };
-    set_session_cookie(call, &session, Some(dont_remember));
+    set_session_cookie(call, &session, &user, Some(dont_remember)).await;
     call.note_session(true, &session, &user);
     created_hooks(call).await?;
     db_hooks::after_create(call, "session", db_hooks::row_json(&session, &session.hidden)).await.map_err(|t| t.or(ApiError::empty(500)))?;

@@ -46,10 +46,10 @@ pub async fn update_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         .update_user(&user.id, name.as_ref().and_then(Value::as_str), new_image, &fields, now_ms())
         .await
         .or_internal(&ctx.logger, "update-user")?;
-    if updated.is_none() {
+    let Some(updated) = updated else {
         return Err(ApiError::new(400, codes::FAILED_TO_UPDATE_USER));
-    }
-    set_session_cookie(call, &session, None);
+    };
+    set_session_cookie(call, &session, &updated, None).await;
     Ok(Reply::Json(json!({ "status": true })))
 }
 
@@ -81,7 +81,7 @@ pub async fn change_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         let session = create_session(call, &user.id, false)
             .await
             .map_err(|e| crate::routes::session::session_creation_failed(call, 500, e))?;
-        set_session_cookie(call, &session, None);
+        set_session_cookie(call, &session, &user, None).await;
         token = json!(session.token);
     }
     Ok(Reply::Json(json!({ "token": token, "user": user })))
@@ -172,7 +172,7 @@ pub async fn change_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
                 return Err(ApiError::internal());
             }
         };
-        set_session_cookie(call, &session, None);
+        set_session_cookie(call, &session, updated.as_ref().unwrap_or(&user), None).await;
         if can_send_verification
             && let Some(updated) = updated {
                 send_verification_mail(call, &updated, callback_url.as_deref()).await?;
