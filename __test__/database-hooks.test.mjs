@@ -73,3 +73,78 @@ describe("databaseHooks (create) against upstream", () => {
     assert.ok(logs.ours.some((e) => e.name === "user.after /sign-up/email"));
   });
 });
+
+async function updateDeleteOptions(log) {
+  // (Upstream passes `image: undefined` among update changes; JSON has no undefined.)
+  const entry = (name, row) => log.push({ name, keys: Object.keys(row ?? {}).filter((k) => row[k] !== undefined).sort() });
+  return {
+    session: { updateAge: 0 },
+    databaseHooks: {
+      user: {
+        update: {
+          before: async (changes) => {
+            entry("user.update.before", changes);
+            if (changes.name === "keep") return false;
+            if (typeof changes.name === "string") return { data: { name: changes.name.toUpperCase() } };
+          },
+          after: async (user) => entry("user.update.after", user),
+        },
+      },
+      session: {
+        update: {
+          before: async (changes, ctx) => {
+            entry("session.update.before", changes);
+            if (ctx?.headers?.get("x-refuse")) return false;
+          },
+          after: async (session) => entry("session.update.after", session),
+        },
+        delete: {
+          before: async (session, ctx) => {
+            entry("session.delete.before", session);
+            if (ctx?.headers?.get("x-keep")) return false;
+          },
+          after: async (session) => entry("session.delete.after", session),
+        },
+      },
+    },
+  };
+}
+
+async function updateDeleteScenario(url, tag) {
+  const results = [];
+  const step = async (name, fn) => results.push({ name, ...summarize(await fn()) });
+  const email = `hooks2-${tag}@example.com`;
+  const a = new Client(url);
+  await step("sign-up", () => a.post("/api/auth/sign-up/email", { name: "ann", email, password: "password123" }));
+  await step("update-user rewritten", () => a.post("/api/auth/update-user", { name: "bob" }));
+  await step("get-session (refresh hooks)", () => a.request("/api/auth/get-session"));
+  await step("update-user refused", () => a.post("/api/auth/update-user", { name: "keep" }));
+  await step("get-session: name as rewritten", () => a.request("/api/auth/get-session"));
+  await step("refresh refused", () => a.request("/api/auth/get-session", { headers: { "x-refuse": "1" } }));
+  const b = new Client(url);
+  const c = new Client(url);
+  await step("sign-in b", () => b.post("/api/auth/sign-in/email", { email, password: "password123" }));
+  await step("sign-in c", () => c.post("/api/auth/sign-in/email", { email, password: "password123" }));
+  await step("sign-out kept", () => c.post("/api/auth/sign-out", {}, { headers: { "x-keep": "1" } }));
+  await step("revoke-other-sessions", () => b.post("/api/auth/revoke-other-sessions", {}));
+  await step("sign-out", () => b.post("/api/auth/sign-out", {}));
+  return results;
+}
+
+describe("databaseHooks (update, delete) against upstream", () => {
+  const servers = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  it("run for user updates, session refreshes and session ends as upstream's do", async () => {
+    const logs = { ours: [], upstream: [] };
+    for (const impl of ["ours", "upstream"]) servers.push(await startServer({ impl, options: await updateDeleteOptions(logs[impl]) }));
+    const [ours, upstream] = servers;
+    const tag = Date.now().toString(36);
+    const expected = await updateDeleteScenario(upstream.url, tag);
+    const actual = await updateDeleteScenario(ours.url, tag);
+    for (let i = 0; i < expected.length; i++) assert.deepEqual(actual[i], expected[i], `step "${expected[i].name}" differs`);
+    // Upstream ends the other sessions concurrently (befores, then afters); we go one by one.
+    const sorted = (log) => log.map((e) => JSON.stringify(e)).sort();
+    assert.deepEqual(sorted(logs.ours), sorted(logs.upstream));
+  });
+});

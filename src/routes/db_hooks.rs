@@ -1,8 +1,10 @@
-//! `databaseHooks.<model>.create.{before,after}` (spec §9.6): user functions around row
-//! creation. `before(row, ctx)` sees the row without its id and may return `false` (the
-//! creation is refused) or `{ data }` (merged into the row); `after(row, ctx)` sees the stored
-//! row once its transaction committed. A thrown `APIError` becomes the response as thrown.
-//! (The update and delete hooks are accepted with a warning: not run yet.)
+//! `databaseHooks.<model>.<create|update|delete>.{before,after}` (spec §9.6): user functions
+//! around writes. `before(row, ctx)` sees the new row without its id (create), the changes
+//! (update) or the row (delete), and may return `false` (the write is skipped) or `{ data }`
+//! (merged in); `after(row, ctx)` sees the stored row once its transaction committed. A thrown
+//! `APIError` becomes the response as thrown. Run here: every create; user and session updates
+//! (update-user, session refresh); session deletes (sign-out and the revoke endpoints). The
+//! others are accepted with a warning.
 
 use serde_json::{Map, Value, json};
 
@@ -58,23 +60,29 @@ fn hook_context(call: &Call<'_>) -> Value {
     json!({ "path": call.path, "body": call.body, "query": call.query, "request": request })
 }
 
-fn path(model: &str, phase: &str) -> String {
-    format!("databaseHooks.{model}.create.{phase}")
+fn path(model: &str, op: &str, phase: &str) -> String {
+    format!("databaseHooks.{model}.{op}.{phase}")
 }
 
-pub fn has_hooks(call: &Call<'_>, model: &str) -> bool {
-    call.ctx.has_function(&path(model, "before")) || call.ctx.has_function(&path(model, "after"))
+/// Whether `databaseHooks.<model>.<op>` has a before or after function.
+pub fn has_hooks(call: &Call<'_>, model: &str, op: &str) -> bool {
+    call.ctx.has_function(&path(model, op, "before")) || call.ctx.has_function(&path(model, op, "after"))
 }
 
 /// Runs `databaseHooks.<model>.create.before` on `row` (JSON without `id`).
 pub async fn before_create(call: &Call<'_>, model: &str, mut row: Value) -> Result<Before, Thrown> {
-    if !call.ctx.has_function(&path(model, "before")) {
-        return Ok(Before::Proceed(Map::new()));
-    }
     if let Some(map) = row.as_object_mut() {
         map.remove("id");
     }
-    match call.ctx.call_option(&["databaseHooks", model, "create", "before"], vec![row, hook_context(call)]).await {
+    before(call, model, "create", row).await
+}
+
+/// Runs `databaseHooks.<model>.<op>.before`.
+pub async fn before(call: &Call<'_>, model: &str, op: &str, row: Value) -> Result<Before, Thrown> {
+    if !call.ctx.has_function(&path(model, op, "before")) {
+        return Ok(Before::Proceed(Map::new()));
+    }
+    match call.ctx.call_option(&["databaseHooks", model, op, "before"], vec![row, hook_context(call)]).await {
         Ok(Value::Bool(false)) => Ok(Before::Abort),
         Ok(Value::Object(mut result)) => match result.remove("data") {
             Some(Value::Object(data)) => Ok(Before::Proceed(data)),
@@ -87,10 +95,35 @@ pub async fn before_create(call: &Call<'_>, model: &str, mut row: Value) -> Resu
 
 /// Runs `databaseHooks.<model>.create.after` on the stored row.
 pub async fn after_create(call: &Call<'_>, model: &str, row: Value) -> Result<(), Thrown> {
-    if !call.ctx.has_function(&path(model, "after")) {
+    after(call, model, "create", row).await
+}
+
+/// Runs `databaseHooks.<model>.<op>.after`.
+pub async fn after(call: &Call<'_>, model: &str, op: &str, row: Value) -> Result<(), Thrown> {
+    if !call.ctx.has_function(&path(model, op, "after")) {
         return Ok(());
     }
-    call.ctx.call_option(&["databaseHooks", model, "create", "after"], vec![row, hook_context(call)]).await.map(drop).map_err(|m| thrown(&m))
+    call.ctx.call_option(&["databaseHooks", model, op, "after"], vec![row, hook_context(call)]).await.map(drop).map_err(|m| thrown(&m))
+}
+
+/// Ends sessions one by one with `databaseHooks.session.delete` around each (a `false` from
+/// `before` keeps that one).
+pub async fn delete_sessions(call: &Call<'_>, sessions: &[Session]) -> Result<(), ApiError> {
+    let ctx = call.ctx;
+    for session in sessions {
+        let row = row_json(session, &session.hidden);
+        match before(call, "session", "delete", row.clone()).await {
+            Ok(Before::Abort) => continue,
+            Ok(Before::Proceed(_)) => {}
+            Err(thrown) => return Err(thrown.or(ApiError::internal())),
+        }
+        if let Err(e) = ctx.db.delete_session(&session.token).await {
+            ctx.logger.error(&format!("deleting a session: {e}"));
+            return Err(ApiError::internal());
+        }
+        after(call, "session", "delete", row).await.map_err(|t| t.or(ApiError::internal()))?;
+    }
+    Ok(())
 }
 
 /// Puts a `before` hook's `data` into a user about to be created (known keys only).

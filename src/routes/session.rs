@@ -287,11 +287,23 @@ pub async fn resolve_session(call: &mut Call<'_>, disable_refresh: bool) -> Resu
         return Ok(Some((session, user)));
     }
     let expires_at = now + opts.expires_in * 1000;
+    let changes = json!({ "expiresAt": crate::time_util::to_iso(expires_at), "updatedAt": crate::time_util::to_iso(now) });
+    match db_hooks::before(call, "session", "update", changes).await {
+        Ok(db_hooks::Before::Abort) => {
+            delete_session_cookie(call);
+            return Err(ApiError::new(401, codes::FAILED_TO_GET_SESSION));
+        }
+        Ok(db_hooks::Before::Proceed(_)) => {}
+        Err(thrown) => return Err(thrown.or(ApiError::new(500, codes::FAILED_TO_GET_SESSION))),
+    }
     if !ctx.db.refresh_session(&token, expires_at, now).await.map_err(failed)? {
         delete_session_cookie(call);
         return Err(ApiError::new(401, codes::FAILED_TO_GET_SESSION));
     }
     let refreshed = Session { expires_at, updated_at: now, ..session };
+    db_hooks::after(call, "session", "update", db_hooks::row_json(&refreshed, &refreshed.hidden))
+        .await
+        .map_err(|t| t.or(ApiError::new(500, codes::FAILED_TO_GET_SESSION)))?;
     set_session_cookie(call, &refreshed, &user, Some(false)).await;
     Ok(Some((refreshed, user)))
 }
@@ -359,7 +371,13 @@ pub async fn revoke_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let token = body.string("token");
     body.finish()?;
     let ctx = call.ctx;
-    ctx.db.delete_user_session(&token, &user.id).await.or_internal(&ctx.logger, "revoke-session")?;
+    if db_hooks::has_hooks(call, "session", "delete") {
+        let found = ctx.db.find_session(&token).await.or_internal(&ctx.logger, "revoke-session")?;
+        let mine: Vec<Session> = found.into_iter().map(|(s, _)| s).filter(|s| s.user_id == user.id).collect();
+        db_hooks::delete_sessions(call, &mine).await?;
+    } else {
+        ctx.db.delete_user_session(&token, &user.id).await.or_internal(&ctx.logger, "revoke-session")?;
+    }
     if token == current.token {
         delete_session_cookie(call);
     }
@@ -370,7 +388,12 @@ pub async fn revoke_session(call: &mut Call<'_>) -> Result<Reply, ApiError> {
 pub async fn revoke_sessions(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let (_, user) = require_session(call).await?;
     let ctx = call.ctx;
-    ctx.db.delete_user_sessions(&user.id, None).await.or_internal(&ctx.logger, "revoke-sessions")?;
+    if db_hooks::has_hooks(call, "session", "delete") {
+        let sessions = ctx.db.list_sessions(&user.id).await.or_internal(&ctx.logger, "revoke-sessions")?;
+        db_hooks::delete_sessions(call, &sessions).await?;
+    } else {
+        ctx.db.delete_user_sessions(&user.id, None).await.or_internal(&ctx.logger, "revoke-sessions")?;
+    }
     delete_session_cookie(call);
     Ok(Reply::Json(json!({ "status": true })))
 }
@@ -379,10 +402,16 @@ pub async fn revoke_sessions(call: &mut Call<'_>) -> Result<Reply, ApiError> {
 pub async fn revoke_other_sessions(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let (current, user) = require_session(call).await?;
     let ctx = call.ctx;
-    ctx.db
-        .delete_user_sessions(&user.id, Some(&current.token))
-        .await
-        .or_internal(&ctx.logger, "revoke-other-sessions")?;
+    if db_hooks::has_hooks(call, "session", "delete") {
+        let mut sessions = ctx.db.list_sessions(&user.id).await.or_internal(&ctx.logger, "revoke-other-sessions")?;
+        sessions.retain(|s| s.token != current.token);
+        db_hooks::delete_sessions(call, &sessions).await?;
+    } else {
+        ctx.db
+            .delete_user_sessions(&user.id, Some(&current.token))
+            .await
+            .or_internal(&ctx.logger, "revoke-other-sessions")?;
+    }
     Ok(Reply::Json(json!({ "status": true })))
 }
 

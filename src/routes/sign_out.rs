@@ -17,10 +17,14 @@ pub async fn sign_out(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     body.finish()?;
     let ctx = call.ctx;
     let token = call.cookies.get_signed(&ctx.cookies.names.session_token, ctx.secret()).map(str::to_owned);
-    if let Some(token) = token
-        && let Err(e) = ctx.db.delete_session(&token).await {
+    if let Some(token) = token {
+        if crate::routes::db_hooks::has_hooks(call, "session", "delete") {
+            let found = ctx.db.find_session(&token).await.ok().flatten().map(|(s, _)| s);
+            crate::routes::db_hooks::delete_sessions(call, found.as_slice()).await?;
+        } else if let Err(e) = ctx.db.delete_session(&token).await {
             ctx.logger.error(&format!("Failed to delete session from database: {e}"));
         }
+    }
     delete_session_cookie(call);
     Ok(Reply::Json(json!({ "success": true })))
 }

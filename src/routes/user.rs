@@ -8,6 +8,7 @@ use crate::crypto::generate_id;
 use crate::db::models::CredentialAccount;
 use crate::error::{ApiError, OrInternal, codes};
 use crate::fields::Mode;
+use crate::routes::db_hooks;
 use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verification_mail, verification_token, verification_url};
 use crate::routes::session::{create_session, require_session, set_session_cookie};
 use crate::routes::{Reply, check_password_length};
@@ -40,6 +41,29 @@ pub async fn update_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if name.is_none() && image.is_none() && fields.is_empty() {
         return Err(ApiError::message_only(400, "No fields to update"));
     }
+    // `databaseHooks.user.update.before` sees the changes; `false` leaves the user as it was.
+    let mut changes = serde_json::Map::new();
+    if let Some(name) = &name {
+        changes.insert("name".into(), name.clone());
+    }
+    if let Some(image) = &image {
+        changes.insert("image".into(), image.clone());
+    }
+    changes.extend(fields.clone());
+    let (name, image, fields) = match db_hooks::before(call, "user", "update", Value::Object(changes.clone())).await {
+        Ok(db_hooks::Before::Abort) => {
+            set_session_cookie(call, &session, &user, None).await;
+            return Ok(Reply::Json(json!({ "status": true })));
+        }
+        Ok(db_hooks::Before::Proceed(data)) => {
+            changes.extend(data);
+            let name = changes.get("name").filter(|v| v.is_string()).cloned();
+            let image = changes.get("image").filter(|v| v.is_string() || v.is_null()).cloned();
+            let fields: serde_json::Map<String, Value> = changes.into_iter().filter(|(k, _)| fields.contains_key(k) || ctx.options.user_fields.iter().any(|f| &f.name == k)).collect();
+            (name, image, fields)
+        }
+        Err(thrown) => return Err(thrown.or(ApiError::internal())),
+    };
     let new_image = image.as_ref().map(Value::as_str);
     let updated = ctx
         .db
@@ -49,6 +73,7 @@ pub async fn update_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let Some(updated) = updated else {
         return Err(ApiError::new(400, codes::FAILED_TO_UPDATE_USER));
     };
+    db_hooks::after(call, "user", "update", db_hooks::row_json(&updated, &updated.hidden)).await.map_err(|t| t.or(ApiError::internal()))?;
     set_session_cookie(call, &session, &updated, None).await;
     Ok(Reply::Json(json!({ "status": true })))
 }
