@@ -17,7 +17,7 @@ function deleteSessions(file) {
   db.close();
 }
 
-for (const strategy of ["compact", "jwt"]) {
+for (const strategy of ["compact", "jwt", "jwe"]) {
   describe(`cookie cache (${strategy}) shared with upstream`, () => {
     const servers = [];
     after(() => Promise.all(servers.map((s) => s.close())));

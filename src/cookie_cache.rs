@@ -1,6 +1,6 @@
 //! `session.cookieCache` (spec §4.4): `{ session, user, updatedAt, version }` in the
 //! `session_data` cookie, so `get-session` can answer without the database. Byte-compatible
-//! with upstream's `compact` (HMAC-signed base64url JSON) and `jwt` (HS256) strategies, so a
+//! with upstream's `compact` (HMAC-signed base64url JSON), `jwt` (HS256) and `jwe` strategies, so a
 //! cookie written here is read by upstream (and by `getCookieCache` in a Next.js middleware),
 //! and the other way round.
 
@@ -18,7 +18,11 @@ pub const MAX_CHUNKS: usize = 100;
 pub enum Strategy {
     Compact,
     Jwt,
+    Jwe,
 }
+
+/// The HKDF salt upstream derives the cookie cache's JWE key with.
+const JWE_SALT: &str = "better-auth-session";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Version {
@@ -48,6 +52,7 @@ pub fn encode(strategy: Strategy, secret: &str, payload: &Map<String, Value>, ma
             URL_SAFE_NO_PAD.encode(outer.to_string().as_bytes())
         }
         Strategy::Jwt => crypto::sign_jwt(secret, payload.clone(), now_ms / 1000, max_age.unwrap_or(300)),
+        Strategy::Jwe => crate::jwe::encode(secret, JWE_SALT, payload.clone(), now_ms / 1000, max_age.unwrap_or(300)),
     }
 }
 
@@ -73,6 +78,13 @@ pub fn decode(strategy: Strategy, secret: &str, value: &str, now_ms: i64) -> Opt
             let mut claims = crypto::verify_jwt(secret, value, now_ms / 1000).ok()?;
             let expires_at = claims.remove("exp").and_then(|e| e.as_i64()).map(|s| s * 1000).unwrap_or(now_ms);
             claims.remove("iat");
+            well_formed(&claims).then_some((claims, expires_at))
+        }
+        Strategy::Jwe => {
+            let mut claims = crate::jwe::decode(secret, JWE_SALT, value, now_ms / 1000)?;
+            let expires_at = claims.remove("exp").and_then(|e| e.as_i64()).map(|s| s * 1000).unwrap_or(now_ms);
+            claims.remove("iat");
+            claims.remove("jti");
             well_formed(&claims).then_some((claims, expires_at))
         }
     }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod fields;
 pub mod http;
+pub mod jwe;
 pub mod logger;
 pub mod middleware;
 pub mod option_keys;

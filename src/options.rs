@@ -548,7 +548,7 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         fresh_age: positive_seconds("session.freshAge", raw.session.fresh_age, 60 * 60 * 24)?,
         store_in_database: raw.session.store_session_in_database.unwrap_or(false),
         preserve_in_database: raw.session.preserve_session_in_database.unwrap_or(false),
-        cookie_cache: resolve_cookie_cache(raw.session.cookie_cache, warnings)?,
+        cookie_cache: resolve_cookie_cache(raw.session.cookie_cache)?,
     };
     let secondary_storage = resolve_secondary_storage(raw.secondary_storage)?;
     let user_fields = crate::fields::parse_fields("user", raw.user.additional_fields.as_ref())?;
@@ -722,7 +722,7 @@ fn current_versioned_secret(list: Vec<(Value, String)>, path: &str) -> Result<St
     list.into_iter().next().map(|(_, value)| value).ok_or_else(|| invalid(path, "must contain at least one entry"))
 }
 
-fn resolve_cookie_cache(raw: RawCookieCache, warnings: &mut OptionWarnings) -> Result<Option<crate::cookie_cache::CookieCacheOptions>, OptionsError> {
+fn resolve_cookie_cache(raw: RawCookieCache) -> Result<Option<crate::cookie_cache::CookieCacheOptions>, OptionsError> {
     use crate::cookie_cache::{CookieCacheOptions, Strategy, Version};
     if raw.enabled != Some(true) {
         return Ok(None);
@@ -730,10 +730,7 @@ fn resolve_cookie_cache(raw: RawCookieCache, warnings: &mut OptionWarnings) -> R
     let strategy = match raw.strategy.as_deref() {
         None | Some("compact") => Strategy::Compact,
         Some("jwt") => Strategy::Jwt,
-        Some("jwe") => {
-            warnings.0.push("option `session.cookieCache.strategy: \"jwe\"` is not supported by better-auth-rs yet; using \"compact\"".into());
-            Strategy::Compact
-        }
+        Some("jwe") => Strategy::Jwe,
         Some(other) => return Err(invalid("session.cookieCache.strategy", format!("`{other}`; expected \"compact\", \"jwt\" or \"jwe\""))),
     };
     let version = match raw.version {
