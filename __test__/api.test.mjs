@@ -112,12 +112,12 @@ describe("betterAuth() options", () => {
       database: "sqlite::memory:",
       secret: SECRET,
       account: { accountLinking: { enabled: true } },
-      databaseHooks: { account: { update: { before: async () => {} } } },
+      session: { deferSessionRefresh: true },
       logger: { log: (level, message) => lines.push([level, message]) },
     });
     const warnings = lines.filter(([level]) => level === "warn").map(([, m]) => m);
     assert.equal(warnings.filter((m) => m.includes("`account`")).length, 1, warnings.join("\n"));
-    assert.equal(warnings.filter((m) => m.includes("`databaseHooks.account.update`")).length, 1, warnings.join("\n"));
+    assert.equal(warnings.filter((m) => m.includes("`session.deferSessionRefresh`")).length, 1, warnings.join("\n"));
   });
 
   it("refuses to start in production without a secret", () => {

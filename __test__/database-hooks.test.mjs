@@ -148,3 +148,65 @@ describe("databaseHooks (update, delete) against upstream", () => {
     assert.deepEqual(sorted(logs.ours), sorted(logs.upstream));
   });
 });
+
+async function passwordAndDeleteOptions(log, mails) {
+  const entry = (name, row) => log.push({ name, keys: typeof row === "object" ? Object.keys(row ?? {}).filter((k) => row[k] !== undefined).sort() : row });
+  const refused = (ctx) => Boolean(ctx?.headers?.get("x-refuse"));
+  const hooks = (model, op) => ({
+    before: async (row, ctx) => {
+      entry(`${model}.${op}.before`, row);
+      if (refused(ctx) && ctx.headers.get("x-refuse") === `${model}.${op}`) return false;
+    },
+    after: async (row) => entry(`${model}.${op}.after`, row),
+  });
+  return {
+    emailAndPassword: { enabled: true, sendResetPassword: async (mail) => mails.push(mail) },
+    user: { deleteUser: { enabled: true }, changeEmail: { enabled: true, updateEmailWithoutVerification: true } },
+    databaseHooks: {
+      user: { update: hooks("user", "update"), delete: hooks("user", "delete") },
+      account: { update: hooks("account", "update"), delete: hooks("account", "delete") },
+      verification: { delete: hooks("verification", "delete") },
+    },
+  };
+}
+
+async function passwordAndDeleteScenario(url, tag, mails) {
+  const results = [];
+  const step = async (name, fn) => results.push({ name, ...summarize(await fn()) });
+  const email = `hooks3-${tag}@example.com`;
+  const a = new Client(url);
+  const refuse = (what) => ({ headers: { "x-refuse": what } });
+  await step("sign-up", () => a.post("/api/auth/sign-up/email", { name: "P", email, password: "password123" }));
+  await step("change-password refused", () => a.post("/api/auth/change-password", { currentPassword: "password123", newPassword: "password456" }, refuse("account.update")));
+  await step("old password still works", () => new Client(url).post("/api/auth/sign-in/email", { email, password: "password123" }));
+  await step("change-password", () => a.post("/api/auth/change-password", { currentPassword: "password123", newPassword: "password456" }));
+  await step("request reset", () => new Client(url).post("/api/auth/request-password-reset", { email, redirectTo: "/reset" }));
+  const token = mails.at(-1).token;
+  await step("reset: token delete refused", () => new Client(url).post("/api/auth/reset-password", { token, newPassword: "password789" }, refuse("verification.delete")));
+  await step("reset: password update refused", () => new Client(url).post("/api/auth/reset-password", { token, newPassword: "password789" }, refuse("account.update")));
+  await step("reset: token spent", () => new Client(url).post("/api/auth/reset-password", { token, newPassword: "password789" }));
+  await step("password unchanged", () => new Client(url).post("/api/auth/sign-in/email", { email, password: "password456" }));
+  await step("change-email refused", () => a.post("/api/auth/change-email", { newEmail: `new-${email}` }, refuse("user.update")));
+  await step("email unchanged", () => a.request("/api/auth/get-session"));
+  await step("delete-user refused", () => a.post("/api/auth/delete-user", { password: "password456" }, refuse("user.delete")));
+  await step("accounts went first: sign-in fails", () => new Client(url).post("/api/auth/sign-in/email", { email, password: "password456" }));
+  return results;
+}
+
+describe("databaseHooks (password, email, delete) against upstream", () => {
+  const servers = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  it("refused writes are answered as upstream answers them", async () => {
+    const logs = { ours: [], upstream: [] };
+    const mails = { ours: [], upstream: [] };
+    for (const impl of ["ours", "upstream"]) servers.push(await startServer({ impl, options: await passwordAndDeleteOptions(logs[impl], mails[impl]) }));
+    const [ours, upstream] = servers;
+    const tag = Date.now().toString(36);
+    const expected = await passwordAndDeleteScenario(upstream.url, tag, mails.upstream);
+    const actual = await passwordAndDeleteScenario(ours.url, tag, mails.ours);
+    for (let i = 0; i < expected.length; i++) assert.deepEqual(actual[i], expected[i], `step "${expected[i].name}" differs`);
+    const sorted = (log) => log.map((e) => JSON.stringify(e)).sort();
+    assert.deepEqual(sorted(logs.ours), sorted(logs.upstream));
+  });
+});

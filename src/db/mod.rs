@@ -459,6 +459,34 @@ impl Database {
         })
     }
 
+    /// A user's accounts as whole rows (tokens and password included), as hooks see them.
+    pub async fn account_rows(&self, user_id: &str) -> Result<Vec<Value>, DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            let rows = sqlx::query(sql!(d, r#"select * from "account" where "userId" = ?"#)).bind(user_id).fetch_all(p).await?;
+            rows.iter()
+                .map(|r| {
+                    let date = |c: &str| -> Result<Value, DbError> { Ok(r.opt_date(c)?.map(|ms| Value::String(time_util::to_iso(ms))).unwrap_or(Value::Null)) };
+                    let text = |c: &str| -> Result<Value, DbError> { Ok(r.opt_text(c)?.map(Value::String).unwrap_or(Value::Null)) };
+                    Ok(serde_json::json!({
+                        "accountId": text("accountId")?,
+                        "providerId": text("providerId")?,
+                        "userId": text("userId")?,
+                        "accessToken": text("accessToken")?,
+                        "refreshToken": text("refreshToken")?,
+                        "idToken": text("idToken")?,
+                        "accessTokenExpiresAt": date("accessTokenExpiresAt")?,
+                        "refreshTokenExpiresAt": date("refreshTokenExpiresAt")?,
+                        "scope": text("scope")?,
+                        "password": text("password")?,
+                        "createdAt": date("createdAt")?,
+                        "updatedAt": date("updatedAt")?,
+                        "id": text("id")?,
+                    }))
+                })
+                .collect()
+        })
+    }
+
     pub async fn delete_account(&self, account_id: &str) -> Result<(), DbError> {
         on_pool!(self.pool().await?, |p, d| {
             sqlx::query(sql!(d, r#"delete from "account" where "id" = ?"#)).bind(account_id).execute(p).await?;
@@ -519,6 +547,28 @@ impl Database {
             .await?;
         });
         Ok(())
+    }
+
+    /// The newest verification row of an identifier, whole, as hooks see it.
+    pub(super) async fn db_verification_row(&self, identifier: &str) -> Result<Option<Value>, DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            let row = sqlx::query(sql!(d, r#"select * from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#))
+                .bind(identifier)
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| {
+                let iso = |ms: Millis| Value::String(time_util::to_iso(ms));
+                Ok(serde_json::json!({
+                    "identifier": r.text("identifier")?,
+                    "value": r.text("value")?,
+                    "expiresAt": iso(r.date("expiresAt")?),
+                    "createdAt": r.opt_date("createdAt")?.map(iso).unwrap_or(Value::Null),
+                    "updatedAt": r.opt_date("updatedAt")?.map(iso).unwrap_or(Value::Null),
+                    "id": r.text("id")?,
+                }))
+            })
+            .transpose()
+        })
     }
 
     /// The newest `(value, expiresAt)` for an identifier. Like upstream, each lookup also

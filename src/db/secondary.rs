@@ -498,6 +498,25 @@ impl Database {
         self.db_find_verification(identifier).await
     }
 
+    /// The verification row of an identifier, whole (for hooks).
+    pub async fn verification_row(&self, identifier: &str) -> Result<Option<Value>, DbError> {
+        if let Some(storage) = self.secondary() {
+            let found = storage.get(&format!("{VERIFICATION}{identifier}")).await?;
+            if let Some(row) = found.and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
+                return Ok(Some(row));
+            }
+            if !self.verifications_in_database() {
+                return Ok(None);
+            }
+        }
+        self.db_verification_row(identifier).await
+    }
+
+    /// Deletes every value of an identifier (a reset whose password change a hook refused).
+    pub async fn delete_verification(&self, identifier: &str) -> Result<(), DbError> {
+        self.consume_verification(identifier).await.map(drop)
+    }
+
     /// Takes a single-use value: of concurrent callers, one gets it.
     pub async fn consume_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
         let key = format!("{VERIFICATION}{identifier}");

@@ -29,6 +29,18 @@ pub async fn unlink_account(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if !accounts.iter().any(|a| a.id == account_id) {
         return Err(ApiError::bad_request(codes::ACCOUNT_NOT_FOUND));
     }
+    if crate::routes::db_hooks::has_hooks(call, "account", "delete") {
+        let rows = ctx.db.account_rows(&user.id).await.or_internal(&ctx.logger, "unlink-account")?;
+        let Some(row) = rows.into_iter().find(|r| r["id"] == account_id.as_str()) else {
+            return Err(ApiError::bad_request(codes::ACCOUNT_NOT_FOUND));
+        };
+        // Refused: kept, and still `{ status: true }`, as upstream answers.
+        if crate::routes::db_hooks::allowed(call, "account", "delete", row.clone(), ApiError::internal()).await? {
+            ctx.db.delete_account(&account_id).await.or_internal(&ctx.logger, "unlink-account")?;
+            crate::routes::db_hooks::after_or_error(call, "account", "delete", row).await?;
+        }
+        return Ok(Reply::Json(json!({ "status": true })));
+    }
     ctx.db.delete_account(&account_id).await.or_internal(&ctx.logger, "unlink-account")?;
     Ok(Reply::Json(json!({ "status": true })))
 }

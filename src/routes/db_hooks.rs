@@ -2,9 +2,8 @@
 //! around writes. `before(row, ctx)` sees the new row without its id (create), the changes
 //! (update) or the row (delete), and may return `false` (the write is skipped) or `{ data }`
 //! (merged in); `after(row, ctx)` sees the stored row once its transaction committed. A thrown
-//! `APIError` becomes the response as thrown. Run here: every create; user and session updates
-//! (update-user, session refresh); session deletes (sign-out and the revoke endpoints). The
-//! others are accepted with a warning.
+//! `APIError` becomes the response as thrown. As upstream, a refused write is not an error:
+//! the endpoint answers as if it happened (reset-password's refused token delete excepted).
 
 use serde_json::{Map, Value, json};
 
@@ -194,4 +193,67 @@ pub async fn create_verification(call: &Call<'_>, identifier: &str, value: &str,
     row["id"] = json!(crate::crypto::generate_id());
     after_create(call, "verification", row).await.map_err(|t| t.or(ApiError::internal()))?;
     Ok(true)
+}
+
+/// Runs `before`, mapping a throw to the error it carries (or `otherwise`). `Ok(false)`: refused.
+pub async fn allowed(call: &Call<'_>, model: &str, op: &str, row: Value, otherwise: ApiError) -> Result<bool, ApiError> {
+    match before(call, model, op, row).await {
+        Ok(Before::Abort) => Ok(false),
+        Ok(Before::Proceed(_)) => Ok(true),
+        Err(thrown) => Err(thrown.or(otherwise)),
+    }
+}
+
+/// Runs `after`, mapping a throw to the error it carries (or a 500).
+pub async fn after_or_error(call: &Call<'_>, model: &str, op: &str, row: Value) -> Result<(), ApiError> {
+    after(call, model, op, row).await.map_err(|t| t.or(ApiError::internal()))
+}
+
+/// Deletes a user as upstream's `deleteUser` does when hooks are configured: sessions, then
+/// accounts, then the user, each row through its delete hooks; a `false` stops that kind of
+/// row (the user's own delete then takes what is left with it, as the foreign keys do).
+/// `Ok(false)`: the user's own delete was refused.
+pub async fn delete_user(call: &Call<'_>, user: &User) -> Result<bool, ApiError> {
+    let ctx = call.ctx;
+    let internal = |what: &str, e: crate::db::DbError| {
+        ctx.logger.error(&format!("{what}: {e}"));
+        ApiError::internal()
+    };
+    if !has_hooks(call, "session", "delete") {
+        ctx.db.delete_user_sessions(&user.id, None).await.map_err(|e| internal("delete-user", e))?;
+    } else {
+        for session in ctx.db.list_sessions(&user.id).await.map_err(|e| internal("delete-user", e))? {
+            let row = row_json(&session, &session.hidden);
+            if !allowed(call, "session", "delete", row.clone(), ApiError::internal()).await? {
+                break;
+            }
+            ctx.db.delete_session(&session.token).await.map_err(|e| internal("delete-user", e))?;
+            after_or_error(call, "session", "delete", row).await?;
+        }
+    }
+    let account_hooks = has_hooks(call, "account", "delete");
+    {
+        for row in ctx.db.account_rows(&user.id).await.map_err(|e| internal("delete-user", e))? {
+            if account_hooks && !allowed(call, "account", "delete", row.clone(), ApiError::internal()).await? {
+                break;
+            }
+            let id = row["id"].as_str().unwrap_or_default().to_owned();
+            ctx.db.delete_account(&id).await.map_err(|e| internal("delete-user", e))?;
+            if account_hooks {
+                after_or_error(call, "account", "delete", row).await?;
+            }
+        }
+    }
+    let row = row_json(user, &user.hidden);
+    if !allowed(call, "user", "delete", row.clone(), ApiError::internal()).await? {
+        return Ok(false);
+    }
+    ctx.db.delete_user(&user.id).await.map_err(|e| internal("delete-user", e))?;
+    after_or_error(call, "user", "delete", row).await?;
+    Ok(true)
+}
+
+/// Whether any delete hook of a user's rows is configured (else one transaction does it all).
+pub fn has_user_delete_hooks(call: &Call<'_>) -> bool {
+    has_hooks(call, "user", "delete") || has_hooks(call, "account", "delete") || has_hooks(call, "session", "delete")
 }

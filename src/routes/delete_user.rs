@@ -29,7 +29,11 @@ async fn delete_current_user(call: &mut Call<'_>, user: &User) -> Result<(), Api
     if ctx.has_function(BEFORE_DELETE) {
         call.call_back(BEFORE_DELETE, vec![json!(user)]).await.map_err(|_| ApiError::internal())?;
     }
-    ctx.db.delete_user(&user.id).await.or_internal(&ctx.logger, "delete-user")?;
+    if crate::routes::db_hooks::has_user_delete_hooks(call) {
+        crate::routes::db_hooks::delete_user(call, user).await?;
+    } else {
+        ctx.db.delete_user(&user.id).await.or_internal(&ctx.logger, "delete-user")?;
+    }
     delete_session_cookie(call);
     if ctx.has_function(AFTER_DELETE) {
         call.call_back(AFTER_DELETE, vec![json!(user)]).await.map_err(|_| ApiError::internal())?;

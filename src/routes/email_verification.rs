@@ -129,7 +129,10 @@ async fn verify_email_change(
         }
         Some("change-email-verification") => {
             let verified = bound.email_verified;
-            let updated = ctx.db.update_user_email(&bound.id, update_to, verified, now_ms()).await.or_internal(&ctx.logger, "verify-email")?;
+            let updated = update_user_hooked(call, json!({ "email": update_to, "emailVerified": verified }), async |ctx| {
+                ctx.db.update_user_email(&bound.id, update_to, verified, now_ms()).await
+            })
+            .await?;
             let updated = updated.unwrap_or(User { email: update_to.to_owned(), ..bound.clone() });
             if verified && ctx.has_function(AFTER_VERIFICATION) {
                 call.call_back(AFTER_VERIFICATION, vec![json!(updated)]).await.map_err(|_| ApiError::internal())?;
@@ -140,7 +143,10 @@ async fn verify_email_change(
             respond(json!({ "status": true, "user": updated }))
         }
         _ => {
-            let updated = ctx.db.update_user_email(&bound.id, update_to, false, now_ms()).await.or_internal(&ctx.logger, "verify-email")?;
+            let updated = update_user_hooked(call, json!({ "email": update_to, "emailVerified": false }), async |ctx| {
+                ctx.db.update_user_email(&bound.id, update_to, false, now_ms()).await
+            })
+            .await?;
             let updated = updated.unwrap_or(User { email: update_to.to_owned(), email_verified: false, ..bound.clone() });
             if ctx.has_function(SEND_VERIFICATION_EMAIL) {
                 send_verification_mail(call, &updated, callback_url.as_deref()).await?;
@@ -200,7 +206,7 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if ctx.has_function(BEFORE_VERIFICATION) {
         call.call_back(BEFORE_VERIFICATION, vec![json!(user)]).await.map_err(|_| ApiError::internal())?;
     }
-    let updated = ctx.db.set_email_verified(&user.id, now_ms()).await.or_internal(&ctx.logger, "verify-email")?;
+    let updated = update_user_hooked(call, json!({ "emailVerified": true }), async |ctx| ctx.db.set_email_verified(&user.id, now_ms()).await).await?;
     let updated = updated.unwrap_or(User { email_verified: true, ..user.clone() });
     if ctx.has_function(AFTER_VERIFICATION) {
         call.call_back(AFTER_VERIFICATION, vec![json!(updated)]).await.map_err(|_| ApiError::internal())?;
@@ -217,4 +223,21 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         }
     }
     done()
+}
+
+/// A user update with `databaseHooks.user.update` around it: `None` when the before hook
+/// refused it (the caller goes on with what it expected), else the stored user.
+async fn update_user_hooked<F>(call: &Call<'_>, changes: Value, update: F) -> Result<Option<User>, ApiError>
+where
+    F: AsyncFnOnce(&crate::context::AuthContext) -> Result<Option<User>, crate::db::DbError>,
+{
+    let ctx = call.ctx;
+    if !crate::routes::db_hooks::allowed(call, "user", "update", changes, ApiError::internal()).await? {
+        return Ok(None);
+    }
+    let updated = update(ctx).await.or_internal(&ctx.logger, "verify-email")?;
+    if let Some(updated) = &updated {
+        crate::routes::db_hooks::after_or_error(call, "user", "update", crate::routes::db_hooks::row_json(updated, &updated.hidden)).await?;
+    }
+    Ok(updated)
 }

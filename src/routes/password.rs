@@ -9,6 +9,7 @@ use crate::http::encode_uri_component;
 use crate::crypto::random_string;
 use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::middleware::origin_check::check_callback_url;
+use crate::routes::db_hooks;
 use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
 use crate::validate::BodyReader;
@@ -110,9 +111,28 @@ pub async fn reset_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     };
     let hash = ctx.hash_password(&new_password).await.or_internal(&ctx.logger, "reset-password hash")?;
     let revoke = ctx.options.email_reset.revoke_sessions_on_reset;
+    let hooked = db_hooks::has_hooks(call, "verification", "delete") || db_hooks::has_hooks(call, "account", "update");
+    let token_row = if hooked { ctx.db.verification_row(&identifier).await.or_internal(&ctx.logger, "reset-password")? } else { None };
+    if let Some(row) = &token_row {
+        // Upstream's order: the token's delete, then the password's update, each before the other's after.
+        if !db_hooks::allowed(call, "verification", "delete", row.clone(), ApiError::internal()).await? {
+            return Err(ApiError::bad_request(codes::INVALID_TOKEN));
+        }
+        if !db_hooks::allowed(call, "account", "update", json!({ "password": hash }), ApiError::internal()).await? {
+            // The password stays; the token is spent all the same.
+            ctx.db.delete_verification(&identifier).await.or_internal(&ctx.logger, "reset-password")?;
+            db_hooks::after_or_error(call, "verification", "delete", row.clone()).await?;
+            return Ok(Reply::Json(json!({ "status": true })));
+        }
+    }
     // The token is consumed in the same transaction: of two concurrent resets only one wins.
     if !ctx.db.reset_password_with_token(&identifier, &user.id, &hash, revoke, now).await.or_internal(&ctx.logger, "reset-password")? {
         return Err(ApiError::bad_request(codes::INVALID_TOKEN));
+    }
+    if let Some(row) = token_row {
+        db_hooks::after_or_error(call, "verification", "delete", row).await?;
+        // An update of many rows: upstream's after hook gets the count.
+        db_hooks::after_or_error(call, "account", "update", json!(1)).await?;
     }
     if ctx.has_function(ON_PASSWORD_RESET) {
         call.call_back(ON_PASSWORD_RESET, vec![json!({ "user": user })]).await.map_err(|_| ApiError::internal())?;

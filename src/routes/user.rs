@@ -97,10 +97,22 @@ pub async fn change_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if !ctx.verify_password(&current_password, &stored).await.or_internal(&ctx.logger, "change-password verify")? {
         return Err(ApiError::bad_request(codes::INVALID_PASSWORD));
     }
-    ctx.db
-        .change_password(&user.id, &account_id, &new_hash, revoke_other_sessions, now_ms())
-        .await
-        .or_internal(&ctx.logger, "change-password update")?;
+    // `databaseHooks.account.update.before` may keep the old password; sessions are revoked anyway.
+    let allowed = db_hooks::allowed(call, "account", "update", json!({ "password": new_hash }), ApiError::internal()).await?;
+    if allowed {
+        ctx.db
+            .change_password(&user.id, &account_id, &new_hash, revoke_other_sessions, now_ms())
+            .await
+            .or_internal(&ctx.logger, "change-password update")?;
+    } else if revoke_other_sessions {
+        ctx.db.delete_user_sessions(&user.id, None).await.or_internal(&ctx.logger, "change-password revoke")?;
+    }
+    if allowed && db_hooks::has_hooks(call, "account", "update") {
+        let rows = ctx.db.account_rows(&user.id).await.or_internal(&ctx.logger, "change-password")?;
+        if let Some(row) = rows.into_iter().find(|r| r["id"] == account_id.as_str()) {
+            db_hooks::after_or_error(call, "account", "update", row).await?;
+        }
+    }
     let mut token = Value::Null;
     if revoke_other_sessions {
         let session = create_session(call, &user.id, false)
@@ -188,6 +200,11 @@ pub async fn change_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         return Ok(ok());
     }
     if without_verification {
+        // Refused by `databaseHooks.user.update.before`: answered as done, the email unchanged.
+        if !db_hooks::allowed(call, "user", "update", json!({ "email": new_email }), ApiError::internal()).await? {
+            set_session_cookie(call, &session, &user, None).await;
+            return Ok(ok());
+        }
         let updated = ctx.db.update_user_email(&user.id, &new_email, false, now_ms()).await;
         let updated = match updated {
             Ok(u) => u,
@@ -197,6 +214,9 @@ pub async fn change_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
                 return Err(ApiError::internal());
             }
         };
+        if let Some(updated) = &updated {
+            db_hooks::after_or_error(call, "user", "update", db_hooks::row_json(updated, &updated.hidden)).await?;
+        }
         set_session_cookie(call, &session, updated.as_ref().unwrap_or(&user), None).await;
         if can_send_verification
             && let Some(updated) = updated {
