@@ -112,7 +112,8 @@ function apiErrorMarker(error, responseHeaders) {
   if (typeof error?.message === "string" && error.message.startsWith("$$apiError:")) return error;
   const status = error?.statusCode ?? (typeof error?.status === "number" ? error.status : undefined);
   if (!(error instanceof Error) || typeof status !== "number" || error.name !== "APIError") return error;
-  return new Error(`$$apiError:${JSON.stringify({ status, body: error.body ?? { message: error.message }, responseHeaders })}`);
+  const headers = error.headers instanceof Headers ? Object.fromEntries(error.headers) : error.headers;
+  return new Error(`$$apiError:${JSON.stringify({ status, body: error.body ?? { message: error.message }, headers, responseHeaders })}`);
 }
 
 /**

@@ -115,6 +115,11 @@ for (const dialect of DIALECTS) {
       assert.match(r.data.message, /\[body\.age\] Invalid input: expected number, received string/);
       assert.match(r.data.message, /\[body\.plan\] Invalid option/);
       assert.match(r.data.message, /\[body\.birthday\]/);
+      const big = await new Client(server.url).post("/api/auth/sign-up/email", { name: "T", email: `big-${Date.now()}@example.com`, password: "password123", age: 3_000_000_000 });
+      assert.equal(big.status, 400, "out of an integer column's range: 400, not the database's 500");
+      assert.match(big.data.message, /\[body\.age\]/);
+      const fraction = await new Client(server.url).post("/api/auth/sign-up/email", { name: "T", email: `frac-${Date.now()}@example.com`, password: "password123", age: 1.5 });
+      assert.equal(fraction.status, 400);
     });
   });
 }

@@ -84,3 +84,35 @@ describe("hooks.before / hooks.after against upstream", () => {
     assert.deepEqual(logs.ours, logs.upstream);
   });
 });
+
+describe("hooks.before: headers and redirects", () => {
+  it("sets headers over the request's (cookies re-read) and passes a thrown redirect through", async () => {
+    const { createAuthMiddleware } = await import("../api.js");
+    const server = await startServer({
+      options: {
+        hooks: {
+          before: createAuthMiddleware(async (ctx) => {
+            // A bearer token turned into the session cookie, as upstream's bearer plugin does.
+            const bearer = ctx.headers?.get("authorization")?.replace(/^Bearer /, "");
+            if (bearer) return { context: { headers: new Headers({ cookie: `better-auth.session_token=${bearer}` }) } };
+            if (ctx.path === "/list-sessions" && ctx.query?.away) throw ctx.redirect("/login");
+          }),
+        },
+      },
+    });
+    try {
+      const c = new Client(server.url);
+      const up = await c.post("/api/auth/sign-up/email", { name: "B", email: `bearer-${Date.now()}@example.com`, password: "password123" }, { headers: { "user-agent": "kept-agent" } });
+      assert.equal(up.status, 200);
+      const signed = c.jar.get("better-auth.session_token");
+      const viaBearer = await new Client(server.url).request("/api/auth/get-session", { headers: { authorization: `Bearer ${signed}`, "user-agent": "kept-agent" } });
+      assert.equal(viaBearer.data?.session.token, up.data.token, viaBearer.text);
+      assert.equal(viaBearer.data.session.userAgent, "kept-agent", "the other headers stay");
+      const away = await c.request("/api/auth/list-sessions?away=1");
+      assert.equal(away.status, 302);
+      assert.equal(away.headers.get("location"), "/login");
+    } finally {
+      await server.close();
+    }
+  });
+});

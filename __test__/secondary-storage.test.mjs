@@ -92,6 +92,24 @@ describe("secondary storage (JS object) against upstream", () => {
   });
 });
 
+describe("secondary storage without increment", () => {
+  it("counts rate limits in memory, with a warning, instead of letting every request through", async () => {
+    const { get, set, delete: del } = memoryStorage();
+    const lines = [];
+    const server = await startServer({
+      options: { secondaryStorage: { get, set, delete: del }, rateLimit: { enabled: true }, logger: { log: (level, message) => lines.push([level, message]) } },
+    });
+    try {
+      assert.ok(lines.some(([level, m]) => level === "warn" && m.includes("increment")), JSON.stringify(lines));
+      const attempt = () => new Client(server.url).post("/api/auth/sign-in/email", { email: "nobody@example.com", password: "password123" }, { headers: { "x-forwarded-for": "10.1.2.3" } });
+      for (let i = 0; i < 3; i++) assert.equal((await attempt()).status, 401);
+      assert.equal((await attempt()).status, 429);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("secondary storage with session.storeSessionInDatabase", () => {
   it("writes sessions to both, falls back to the database, and with preserveSessionInDatabase keeps ended rows expired", async () => {
     const storage = memoryStorage();

@@ -161,9 +161,30 @@ for (const dialect of DIALECTS) {
       });
     }
 
+    it("counts concurrent first requests to one rate-limit bucket exactly (database storage)", async () => {
+      const db = await fresh();
+      const ours = await serve({ impl: "ours", database: db, options: { rateLimit: { enabled: true, storage: "database" } } });
+      const attempt = () => new Client(ours.url).post("/api/auth/sign-in/email", { email: "nobody@example.com", password: "password123" }, { headers: { "x-forwarded-for": "10.9.9.9" } });
+      await new Client(ours.url).request("/api/auth/ok"); // migrate first
+      const statuses = (await Promise.all(Array.from({ length: 12 }, attempt))).map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 401).length, 3, JSON.stringify(statuses));
+      assert.equal(statuses.filter((s) => s === 429).length, 9, JSON.stringify(statuses));
+    });
+
     it("accepts the pool object an upstream config passes", async () => {
       const db = await fresh();
       const ours = await serve({ impl: "ours", database: db, passPool: true });
+      if (dialect !== "sqlite") {
+        // TLS settings travel with the pool: verified TLS unless rejectUnauthorized is false.
+        const { betterAuth, NATIVE } = await import("../index.js");
+        const pool = db.upstreamDatabase();
+        const tls = dialect === "postgres" ? new (require("pg").Pool)({ connectionString: db.url, ssl: true }) : require("mysql2/promise").createPool({ uri: db.url, ssl: {} });
+        const url = betterAuth({ database: tls, secret: SECRET, logger: { disabled: true } })[NATIVE].databaseUrl;
+        assert.match(url, dialect === "postgres" ? /sslmode=verify-full/ : /ssl-mode=VERIFY_IDENTITY/);
+        const withCa = dialect === "postgres" ? new (require("pg").Pool)({ connectionString: db.url, ssl: { ca: "PEM" } }) : require("mysql2/promise").createPool({ uri: db.url, ssl: { ca: "PEM" } });
+        assert.throws(() => betterAuth({ database: withCa, secret: SECRET }), /ssl\.ca/);
+        await Promise.all([tls.end(), withCa.end(), pool.end()]);
+      }
       const c = new Client(ours.url);
       assert.equal((await c.post("/api/auth/sign-up/email", { name: "P", email: uniqueEmail("pool"), password: "password123" })).status, 200);
       assert.equal((await c.request("/api/auth/get-session")).status, 200);

@@ -49,7 +49,13 @@ export function hookContext(d) {
       const header = headers?.get("cookie") ?? "";
       for (const part of header.split(";")) {
         const [k, ...v] = part.trim().split("=");
-        if (k === name) return decodeURIComponent(v.join("="));
+        if (k === name) {
+          try {
+            return decodeURIComponent(v.join("="));
+          } catch {
+            return v.join("=");
+          }
+        }
       }
       return null;
     },

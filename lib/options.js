@@ -43,7 +43,30 @@ function databaseOption(database) {
   return database;
 }
 
+/** TLS the Rust side can honour from a pool's `ssl` option (its own CA files go in the URL). */
+function sslParameters(ssl, dialect) {
+  if (!ssl) return "";
+  if (typeof ssl === "object" && (ssl.ca || ssl.cert || ssl.key)) {
+    throw new Error(
+      `better-auth-rs: the ${dialect} pool's ssl.ca/cert/key cannot be passed on; give \`database\` a URL with ${
+        dialect === "postgres" ? "sslmode=verify-full&sslrootcert=<file>" : "ssl-mode=VERIFY_IDENTITY&ssl-ca=<file>"
+      }`,
+    );
+  }
+  const verify = !(typeof ssl === "object" && ssl.rejectUnauthorized === false);
+  if (dialect === "postgres") return verify ? "sslmode=verify-full" : "sslmode=require";
+  return verify ? "ssl-mode=VERIFY_IDENTITY" : "ssl-mode=REQUIRED";
+}
+
+function withQuery(url, parameters) {
+  if (!parameters) return url;
+  return `${url}${url.includes("?") ? "&" : "?"}${parameters}`;
+}
+
 function pgPoolOption(options) {
+  if (typeof options.password === "function") {
+    throw new Error("better-auth-rs: a pg pool whose password is a function cannot be passed on; give `database` a URL");
+  }
   let url = options.connectionString;
   if (!url) {
     const auth = options.user ? `${encodeURIComponent(options.user)}${options.password ? `:${encodeURIComponent(String(options.password))}` : ""}@` : "";
@@ -54,7 +77,7 @@ function pgPoolOption(options) {
   }
   return {
     provider: "postgres",
-    url,
+    url: withQuery(url, sslParameters(options.ssl, "postgres")),
     max: options.max,
     idleTimeoutMillis: options.idleTimeoutMillis,
     connectionTimeoutMillis: options.connectionTimeoutMillis,
@@ -69,7 +92,7 @@ function mysqlPoolOption(config) {
   if (c.socketPath) url += `?socket=${encodeURIComponent(c.socketPath)}`;
   return {
     provider: "mysql",
-    url,
+    url: withQuery(url, sslParameters(c.ssl, "mysql")),
     max: config.connectionLimit,
     idleTimeoutMillis: config.idleTimeout,
     connectionTimeoutMillis: c.connectTimeout,

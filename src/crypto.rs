@@ -88,6 +88,12 @@ pub fn verify_jwt(secret: &str, token: &str, now_s: i64) -> Result<serde_json::M
     Ok(claims)
 }
 
+/// SHA-256 as lowercase hex.
+pub fn sha256_hex(data: &str) -> String {
+    use sha2::Digest;
+    Sha256::digest(data.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub fn hmac_sha256(secret: &str, message: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC accepts any key length");
     mac.update(message);

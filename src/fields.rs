@@ -157,7 +157,13 @@ impl FieldDef {
         let expected = |what: &str| format!("Invalid input: expected {what}, received {}", type_name(value));
         Ok(match (&self.field_type, value) {
             (_, Value::Null) => Value::Null,
-            (FieldType::String, Value::String(_)) | (FieldType::Number, Value::Number(_)) | (FieldType::Boolean, Value::Bool(_)) => value.clone(),
+            // `integer` (or `bigint`) columns: whole numbers within range, or the database refuses with a 500.
+            (FieldType::Number, Value::Number(n)) => match n.as_i64() {
+                Some(i) if self.bigint || i32::try_from(i).is_ok() => value.clone(),
+                Some(_) => return Err(format!("Too big: expected number to be within {}..{}", i32::MIN, i32::MAX)),
+                None => return Err("Invalid input: expected int, received number".into()),
+            },
+            (FieldType::String, Value::String(_)) | (FieldType::Boolean, Value::Bool(_)) => value.clone(),
             (FieldType::Json, _) => value.clone(),
             (FieldType::Date, Value::String(s)) => match time_util::parse_iso(s) {
                 Some(ms) => Value::String(time_util::to_iso(ms)),

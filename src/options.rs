@@ -551,6 +551,9 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         cookie_cache: resolve_cookie_cache(raw.session.cookie_cache)?,
     };
     let secondary_storage = resolve_secondary_storage(raw.secondary_storage)?;
+    if matches!(secondary_storage, Some(SecondaryStorageConfig::Js { get_and_delete: false, .. })) && raw.verification.store_in_database != Some(true) {
+        warnings.0.push("option `secondaryStorage` has no `getAndDelete`: single-use tokens are read and deleted in two steps (not atomic)".into());
+    }
     let user_fields = crate::fields::parse_fields("user", raw.user.additional_fields.as_ref())?;
     let session_fields = crate::fields::parse_fields("session", raw.session.additional_fields.as_ref())?;
 
@@ -787,6 +790,11 @@ fn resolve_rate_limit(raw: RawRateLimit, production: bool, secondary: Option<&Se
         }
     }
     let storage = match (raw.storage.as_deref(), secondary) {
+        // Upstream counts with `increment` only; without one, counting in memory beats failing open.
+        (None | Some("secondary-storage"), Some(SecondaryStorageConfig::Js { increment: false, .. })) => {
+            warnings.0.push("option `secondaryStorage` has no `increment`: rate limits are counted in memory".into());
+            RateLimitStorage::Memory
+        }
         (None, Some(_)) => RateLimitStorage::SecondaryStorage,
         (None | Some("memory"), _) => RateLimitStorage::Memory,
         (Some("database"), _) => RateLimitStorage::Database,

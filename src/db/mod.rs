@@ -58,6 +58,11 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
     }
+
+    /// A deadlock or serialization failure: the transaction can simply run again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("40001" | "40P01")))
+    }
 }
 
 pub struct Database {
@@ -776,41 +781,73 @@ impl Database {
     /// one write transaction so concurrent instances count every request. Returns
     /// `Err(retry_after_seconds)` when the request is refused.
     pub async fn consume_rate_limit(&self, key: &str, window_ms: i64, max: i64, now: i64) -> Result<Result<(), i64>, DbError> {
+        // InnoDB may pick concurrent first requests as deadlock victims; they are retried.
+        let mut attempts = 0;
+        loop {
+            match self.consume_rate_limit_once(key, window_ms, max, now).await {
+                Err(e) if e.is_retryable() && attempts < 5 => attempts += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn consume_rate_limit_once(&self, key: &str, window_ms: i64, max: i64, now: i64) -> Result<Result<(), i64>, DbError> {
         // The table name was checked to be a plain identifier when the options were parsed.
         let table = self.store.rate_limit_table.as_deref().unwrap_or("rateLimit");
         on_pool!(self.pool().await?, |p, d| {
-            let mut tx = begin_write!(p, d);
-            // Postgres and MySQL lock the row; SQLite's write transaction already excludes others.
-            let lock = if d == Dialect::Sqlite { "" } else { " for update" };
-            let select = dialect::translate(d, &format!(r#"select "count", "lastRequest" from "{table}" where "key" = ?{lock}"#));
-            let row = sqlx::query(AssertSqlSafe(select)).bind(key).fetch_optional(&mut *tx).await?;
-            let row = row.map(|r| Ok::<_, DbError>((r.int("count")?, r.int("lastRequest")?))).transpose()?;
-            let (count, last, verdict) = match row {
-                Some((count, last)) if now - last < window_ms && count >= max => (count, last, Err((last + window_ms - now + 999) / 1000)),
-                Some((count, last)) if now - last < window_ms => (count + 1, now, Ok(())),
-                _ => (1, now, Ok(())),
-            };
-            if verdict.is_ok() {
-                let upsert = match d {
-                    Dialect::Mysql => format!(
-                        r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
-                           on duplicate key update "count" = values("count"), "lastRequest" = values("lastRequest")"#
-                    ),
-                    _ => format!(
-                        r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
-                           on conflict ("key") do update set "count" = excluded."count", "lastRequest" = excluded."lastRequest""#
-                    ),
-                };
-                sqlx::query(AssertSqlSafe(dialect::translate(d, &upsert)))
-                    .bind(crate::crypto::generate_id())
-                    .bind(key)
-                    .bind(count as i32)
-                    .bind(last)
-                    .execute(&mut *tx)
-                    .await?;
+            let mut conn = p.acquire().await?;
+            // MySQL: one named lock per bucket serializes its requests (InnoDB row and gap locks
+            // on a new key deadlock under concurrency). Postgres: the row is created if missing,
+            // then locked. SQLite: the write transaction excludes everyone else.
+            let bucket_lock = format!("barl:{}", &crate::crypto::sha256_hex(key)[..56]);
+            if d == Dialect::Mysql {
+                let got: Option<i64> = sqlx::query_scalar("select get_lock(?, 10)").bind(&bucket_lock).fetch_one(&mut *conn).await?;
+                if got != Some(1) {
+                    return Err(DbError::Migration("rate-limit bucket lock timed out".into()));
+                }
             }
-            tx.commit().await?;
-            Ok(verdict)
+            let result = async {
+                let mut tx = if d == Dialect::Sqlite { sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await? } else { sqlx::Connection::begin(&mut *conn).await? };
+                if d == Dialect::Postgres {
+                    let ensure = format!(r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, 0, 0) on conflict ("key") do nothing"#);
+                    sqlx::query(AssertSqlSafe(dialect::translate(d, &ensure))).bind(crate::crypto::generate_id()).bind(key).execute(&mut *tx).await?;
+                }
+                let lock = if d == Dialect::Postgres { " for update" } else { "" };
+                let select = dialect::translate(d, &format!(r#"select "count", "lastRequest" from "{table}" where "key" = ?{lock}"#));
+                let row = sqlx::query(AssertSqlSafe(select)).bind(key).fetch_optional(&mut *tx).await?;
+                let row = row.map(|r| Ok::<_, DbError>((r.int("count")?, r.int("lastRequest")?))).transpose()?;
+                let (count, last, verdict) = match row {
+                    Some((count, last)) if now - last < window_ms && count >= max => (count, last, Err((last + window_ms - now + 999) / 1000)),
+                    Some((count, last)) if now - last < window_ms => (count + 1, now, Ok(())),
+                    _ => (1, now, Ok(())),
+                };
+                if verdict.is_ok() {
+                    let upsert = match d {
+                        Dialect::Mysql => format!(
+                            r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
+                               on duplicate key update "count" = values("count"), "lastRequest" = values("lastRequest")"#
+                        ),
+                        _ => format!(
+                            r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
+                               on conflict ("key") do update set "count" = excluded."count", "lastRequest" = excluded."lastRequest""#
+                        ),
+                    };
+                    sqlx::query(AssertSqlSafe(dialect::translate(d, &upsert)))
+                        .bind(crate::crypto::generate_id())
+                        .bind(key)
+                        .bind(count as i32)
+                        .bind(last)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok::<_, DbError>(verdict)
+            }
+            .await;
+            if d == Dialect::Mysql {
+                sqlx::query("select release_lock(?)").bind(&bucket_lock).execute(&mut *conn).await?;
+            }
+            result
         })
     }
 }
@@ -900,13 +937,20 @@ async fn apply_migrations(pool: &Pool, schema: &schema::SchemaOptions<'_>) -> Re
         let mut conn = p.acquire().await?;
         match d {
             Dialect::Sqlite => sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map(drop)?,
-            Dialect::Postgres => {
-                sqlx::query("BEGIN").execute(&mut *conn).await?;
-                sqlx::query("select pg_advisory_xact_lock(7265406352413)").execute(&mut *conn).await.map(drop)?
-            }
-            Dialect::Mysql => sqlx::query("select get_lock('better_auth_rs_migrate', 60)").execute(&mut *conn).await.map(drop)?,
+            Dialect::Postgres => sqlx::query("BEGIN").execute(&mut *conn).await.map(drop)?,
+            Dialect::Mysql => {}
         }
         let result = async {
+            match d {
+                Dialect::Postgres => sqlx::query("select pg_advisory_xact_lock(7265406352413)").execute(&mut *conn).await.map(drop)?,
+                Dialect::Mysql => {
+                    let got: Option<i64> = sqlx::query_scalar("select get_lock('better_auth_rs_migrate', 60)").fetch_one(&mut *conn).await?;
+                    if got != Some(1) {
+                        return Err(DbError::Migration("another instance held the migration lock for 60 s".into()));
+                    }
+                }
+                Dialect::Sqlite => {}
+            }
             let statements = plan_on!(d, conn, schema).await?;
             for statement in &statements {
                 sqlx::query(AssertSqlSafe(statement.as_str())).execute(&mut *conn).await?;

@@ -106,8 +106,9 @@ impl SecondaryStorage {
     pub async fn increment(&self, key: &str, ttl_seconds: u64) -> Result<i64, DbError> {
         match self {
             SecondaryStorage::Redis(r) => {
+                // Created with its TTL if missing, then counted: atomic, on any Redis since 2.6.
                 let mut pipe = redis::pipe();
-                pipe.atomic().cmd("INCR").arg(key).cmd("EXPIRE").arg(key).arg(ttl_seconds.max(1)).arg("NX").ignore();
+                pipe.atomic().cmd("SET").arg(key).arg(0).arg("EX").arg(ttl_seconds.max(1)).arg("NX").ignore().cmd("INCR").arg(key);
                 let (count,): (i64,) = pipe.query_async(&mut r.connection().await?).await.map_err(storage_error)?;
                 Ok(count)
             }
@@ -316,7 +317,13 @@ impl Database {
 
     /// Extends a session; `false` when it no longer exists.
     pub async fn refresh_session(&self, token: &str, expires_at: Millis, updated_at: Millis) -> Result<bool, DbError> {
-        let mut refreshed = false;
+        if self.sessions_in_database() && !self.db_refresh_session(token, expires_at, updated_at).await? {
+            if let Some(storage) = self.secondary() {
+                self.uncache_session(storage, token).await?;
+            }
+            return Ok(false);
+        }
+        let mut refreshed = self.sessions_in_database();
         if let Some(storage) = self.secondary() {
             if let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
                 session.expires_at = expires_at;
@@ -328,9 +335,6 @@ impl Database {
                 self.save_active_sessions(storage, &session.user_id, list).await?;
                 refreshed = true;
             }
-        }
-        if self.sessions_in_database() {
-            refreshed = self.db_refresh_session(token, expires_at, updated_at).await?;
         }
         Ok(refreshed)
     }

@@ -40,14 +40,18 @@ pub const API_ERROR_PREFIX: &str = "$$apiError:";
 pub fn thrown(message: &str) -> Thrown {
     let Some(json) = message.strip_prefix(API_ERROR_PREFIX) else { return Thrown::Other };
     let Ok(value) = serde_json::from_str::<Value>(json) else { return Thrown::Other };
-    let status = value.get("status").and_then(Value::as_u64).filter(|s| (400..600).contains(s)).unwrap_or(500) as u16;
-    let body = value.get("body").and_then(|b| {
-        Some(ErrorBody {
-            message: b.get("message").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            code: b.get("code").and_then(Value::as_str).map(str::to_owned),
-        })
+    let status = value.get("status").and_then(Value::as_u64).filter(|s| (300..600).contains(s)).unwrap_or(500) as u16;
+    let body = value.get("body").filter(|b| b.is_object()).map(|b| ErrorBody {
+        message: b.get("message").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        code: b.get("code").and_then(Value::as_str).map(str::to_owned),
     });
-    Thrown::Api(ApiError { status, body, headers: Vec::new() })
+    // `ctx.redirect(url)` throws a 302 with `location`; other errors may carry headers too.
+    let headers = value
+        .get("headers")
+        .and_then(Value::as_object)
+        .map(|h| h.iter().filter_map(|(k, v)| Some((k.to_ascii_lowercase(), v.as_str()?.to_owned()))).collect())
+        .unwrap_or_default();
+    Thrown::Api(ApiError { status, body: if (300..400).contains(&status) { None } else { body }, headers })
 }
 
 /// The `ctx` a hook receives: the endpoint's path, body and query, and over HTTP its request.

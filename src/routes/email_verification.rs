@@ -133,12 +133,14 @@ async fn verify_email_change(
                 ctx.db.update_user_email(&bound.id, update_to, verified, now_ms()).await
             })
             .await?;
+            // The session cookie (and its cache) carry the stored user; the answer, upstream's.
+            let stored = updated.clone().unwrap_or_else(|| bound.clone());
             let updated = updated.unwrap_or(User { email: update_to.to_owned(), ..bound.clone() });
             if verified && ctx.has_function(AFTER_VERIFICATION) {
                 call.call_back(AFTER_VERIFICATION, vec![json!(updated)]).await.map_err(|_| ApiError::internal())?;
             }
             if let Some((session, _)) = &session {
-                set_session_cookie(call, session, &updated, None).await;
+                set_session_cookie(call, session, &stored, None).await;
             }
             respond(json!({ "status": true, "user": updated }))
         }
@@ -147,12 +149,13 @@ async fn verify_email_change(
                 ctx.db.update_user_email(&bound.id, update_to, false, now_ms()).await
             })
             .await?;
+            let stored = updated.clone().unwrap_or_else(|| bound.clone());
             let updated = updated.unwrap_or(User { email: update_to.to_owned(), email_verified: false, ..bound.clone() });
             if ctx.has_function(SEND_VERIFICATION_EMAIL) {
                 send_verification_mail(call, &updated, callback_url.as_deref()).await?;
             }
             if let Some((session, _)) = &session {
-                set_session_cookie(call, session, &updated, None).await;
+                set_session_cookie(call, session, &stored, None).await;
             }
             respond(json!({ "status": true, "user": updated }))
         }
@@ -207,18 +210,19 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         call.call_back(BEFORE_VERIFICATION, vec![json!(user)]).await.map_err(|_| ApiError::internal())?;
     }
     let updated = update_user_hooked(call, json!({ "emailVerified": true }), async |ctx| ctx.db.set_email_verified(&user.id, now_ms()).await).await?;
+    let stored = updated.clone().unwrap_or_else(|| user.clone());
     let updated = updated.unwrap_or(User { email_verified: true, ..user.clone() });
     if ctx.has_function(AFTER_VERIFICATION) {
         call.call_back(AFTER_VERIFICATION, vec![json!(updated)]).await.map_err(|_| ApiError::internal())?;
     }
     if ctx.options.email_verification.auto_sign_in_after_verification {
         match resolve_session(call, false).await.ok().flatten() {
-            Some((session, current)) if current.email == email => set_session_cookie(call, &session, &updated, None).await,
+            Some((session, current)) if current.email == email => set_session_cookie(call, &session, &stored, None).await,
             _ => {
                 let session = create_session(call, &user.id, false)
                     .await
                     .map_err(|e| crate::routes::session::session_creation_failed(call, 500, e))?;
-                set_session_cookie(call, &session, &updated, None).await;
+                set_session_cookie(call, &session, &stored, None).await;
             }
         }
     }

@@ -119,13 +119,19 @@ fn apply_before(call: &mut Call<'_>, answer: Value) -> Option<Reply> {
             if let Some(Value::Object(query)) = answer.get("query") {
                 call.query = query.clone();
             }
+            // Each header the hook gives replaces the request's of that name; the rest stay.
             if let Some(Value::Array(flat)) = answer.get("headers") {
+                let given: Vec<(&str, &str)> = flat.chunks(2).filter_map(|p| Some((p.first()?.as_str()?, p.get(1)?.as_str()?))).collect();
                 let mut headers = Headers::default();
-                for pair in flat.chunks(2) {
-                    if let [Value::String(n), Value::String(v)] = pair {
+                if let Some(old) = &call.headers {
+                    for (n, v) in old.iter().filter(|(n, _)| !given.iter().any(|(g, _)| g.eq_ignore_ascii_case(n))) {
                         headers.append(n, v);
                     }
                 }
+                for (n, v) in given {
+                    headers.append(n, v);
+                }
+                call.cookies = crate::cookies::RequestCookies::parse(headers.get("cookie").as_deref());
                 call.headers = Some(headers);
             }
             None
