@@ -135,6 +135,8 @@ fn set_chunked(call: &mut Call<'_>, name: &str, value: &str, max_age: Option<i64
     let count = value.len().div_ceil(chunk_size.max(1));
     if count > cookie_cache::MAX_CHUNKS {
         call.ctx.logger.warn("the session is too large for the cookie cache; it is not cached");
+        // An older cache must not outlive this one.
+        expire_session_data(call);
         return;
     }
     if call.cookies.contains(name) {
