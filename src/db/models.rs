@@ -73,3 +73,15 @@ pub struct CredentialAccount {
 }
 
 pub const CREDENTIAL_PROVIDER: &str = "credential";
+
+/// A row as upstream's adapter holds it: every column, `returned: false` fields included,
+/// `id` last (what secondary storage caches and database hooks receive).
+pub fn full_row<T: Serialize>(row: &T, hidden: &Map<String, Value>) -> Value {
+    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
+    if let Some(map) = value.as_object_mut() {
+        let id = map.remove("id");
+        map.extend(hidden.iter().map(|(k, v)| (k.clone(), v.clone())));
+        map.extend(id.map(|id| ("id".to_owned(), id)));
+    }
+    value
+}

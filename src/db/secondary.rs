@@ -177,16 +177,6 @@ fn fields_from_json(fields: &[FieldDef], row: &Value) -> (Map<String, Value>, Ma
     super::split_fields(fields, values)
 }
 
-/// A row as upstream caches it: every column, `returned: false` fields included.
-fn cached_row<T: serde::Serialize>(row: &T, hidden: &Map<String, Value>) -> Value {
-    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
-    if let Some(map) = value.as_object_mut() {
-        let id = map.remove("id");
-        map.extend(hidden.iter().map(|(k, v)| (k.clone(), v.clone())));
-        map.extend(id.map(|id| ("id".to_owned(), id)));
-    }
-    value
-}
 
 fn date(value: &Value, key: &str) -> Option<Millis> {
     match value.get(key)? {
@@ -270,7 +260,7 @@ impl Database {
     async fn cache_session(&self, storage: &SecondaryStorage, session: &Session, user: &User) -> Result<(), DbError> {
         let ttl = ttl_seconds(session.expires_at, time_util::now_ms());
         if ttl > 0 {
-            let value = json!({ "session": cached_row(session, &session.hidden), "user": cached_row(user, &user.hidden) });
+            let value = json!({ "session": super::models::full_row(session, &session.hidden), "user": super::models::full_row(user, &user.hidden) });
             storage.set(&session.token, &value.to_string(), Some(ttl)).await?;
         }
         Ok(())

@@ -163,15 +163,7 @@ fn merge_field(extra: &mut Map<String, Value>, hidden: &mut Map<String, Value>, 
 }
 
 /// A row as hooks see it: every column (`returned: false` fields too), `id` last.
-pub fn row_json<T: serde::Serialize>(row: &T, hidden: &Map<String, Value>) -> Value {
-    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
-    if let Some(map) = value.as_object_mut() {
-        let id = map.remove("id");
-        map.extend(hidden.iter().map(|(k, v)| (k.clone(), v.clone())));
-        map.extend(id.map(|id| ("id".to_owned(), id)));
-    }
-    value
-}
+pub use crate::db::models::full_row as row_json;
 
 /// Stores a verification value with `databaseHooks.verification.create` around it. `Ok(false)`:
 /// the before hook refused it (nothing stored).
