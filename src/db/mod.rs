@@ -136,6 +136,14 @@ fn field_value<'a>(extra: &'a Map<String, Value>, hidden: &'a Map<String, Value>
     extra.get(name).or_else(|| hidden.get(name)).unwrap_or(&Value::Null)
 }
 
+/// The additional fields an update sets, and their `, "column" = ?` assignments (bound in
+/// the same order).
+fn field_assignments<'a>(defs: &'a [FieldDef], fields: &Map<String, Value>) -> (Vec<&'a FieldDef>, String) {
+    let set: Vec<&FieldDef> = defs.iter().filter(|f| fields.contains_key(&f.name)).collect();
+    let sql = set.iter().map(|f| format!(r#", "{}" = ?"#, f.column)).collect();
+    (set, sql)
+}
+
 /// Splits additional-field values into the returned ones and the `returned: false` ones.
 pub fn split_fields(fields: &[FieldDef], mut values: Map<String, Value>) -> (Map<String, Value>, Map<String, Value>) {
     let mut extra = Map::new();
@@ -381,8 +389,7 @@ impl Database {
     /// Updates name and/or image (`Some(None)` clears the image); `None` if the user is gone.
     /// `fields`: additional fields to set (checked against their definitions).
     pub async fn update_user(&self, user_id: &str, name: Option<&str>, image: Option<Option<&str>>, fields: &Map<String, Value>, now: Millis) -> Result<Option<User>, DbError> {
-        let defs: Vec<&FieldDef> = self.store.user_fields.iter().filter(|f| fields.contains_key(&f.name)).collect();
-        let sets: String = defs.iter().map(|f| format!(r#", "{}" = ?"#, f.column)).collect();
+        let (defs, sets) = field_assignments(&self.store.user_fields, fields);
         let update = dialect::translate(
             self.dialect(),
             &format!(r#"update "user" set "name" = coalesce(?, "name"), "image" = case when ? then ? else "image" end, "updatedAt" = ?{sets} where "id" = ?"#),
@@ -701,8 +708,7 @@ impl Database {
 
     /// Sets session additional fields; `false` when the session no longer exists.
     pub(super) async fn db_update_session_fields(&self, token: &str, fields: &Map<String, Value>, now: Millis) -> Result<bool, DbError> {
-        let defs: Vec<&FieldDef> = self.store.session_fields.iter().filter(|f| fields.contains_key(&f.name)).collect();
-        let sets: String = defs.iter().map(|f| format!(r#", "{}" = ?"#, f.column)).collect();
+        let (defs, sets) = field_assignments(&self.store.session_fields, fields);
         let update = dialect::translate(self.dialect(), &format!(r#"update "session" set "updatedAt" = ?{sets} where "token" = ?"#));
         let done = on_pool!(self.pool().await?, |p, d| {
             let mut query = sqlx::query(AssertSqlSafe(update)).bind(Stamp(now));

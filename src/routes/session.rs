@@ -104,19 +104,25 @@ pub async fn set_session_cookie(call: &mut Call<'_>, session: &Session, user: &U
 pub async fn write_cookie_cache(call: &mut Call<'_>, session: &Session, user: &User, dont_remember: bool) {
     let ctx = call.ctx;
     let Some(cache) = &ctx.options.session.cookie_cache else { return };
-    let version = match &cache.version {
-        Version::Static(v) => v.clone(),
-        Version::Function => match ctx.call_option(&["session", "cookieCache", "version"], vec![json!(session), json!(user)]).await {
-            Ok(Value::String(v)) => v,
-            _ => "1".to_owned(),
-        },
-    };
+    let version = cookie_cache_version(call, &cache.version, json!(session), json!(user)).await;
     let now = now_ms();
     let payload = json!({ "session": session, "user": user, "updatedAt": now, "version": version });
     let Value::Object(payload) = payload else { return };
     let max_age = (!dont_remember).then_some(cache.max_age);
     let value = cookie_cache::encode(cache.strategy, ctx.secret(), &payload, max_age, now);
     set_chunked(call, &ctx.cookies.names.session_data, &value, max_age);
+}
+
+/// `session.cookieCache.version`: the string, or what the function returns for this session
+/// (`"1"` when it returns no string or throws).
+async fn cookie_cache_version(call: &Call<'_>, version: &Version, session: Value, user: Value) -> String {
+    match version {
+        Version::Static(v) => v.clone(),
+        Version::Function => match call.ctx.call_option(&["session", "cookieCache", "version"], vec![session, user]).await {
+            Ok(Value::String(v)) => v,
+            _ => "1".to_owned(),
+        },
+    }
 }
 
 /// Sets a cookie whose value may need several cookies (`name.0`, `name.1`, ...), expiring the
@@ -176,13 +182,7 @@ async fn cached_session(call: &mut Call<'_>) -> Option<(Session, User)> {
         return None;
     };
     let found = crate::db::secondary::session_and_user_from_json(&payload["session"], &payload["user"], &ctx.options.session_fields, &ctx.options.user_fields);
-    let expected_version = match &cache.version {
-        Version::Static(v) => v.clone(),
-        Version::Function => match ctx.call_option(&["session", "cookieCache", "version"], vec![payload["session"].clone(), payload["user"].clone()]).await {
-            Ok(Value::String(v)) => v,
-            _ => "1".to_owned(),
-        },
-    };
+    let expected_version = cookie_cache_version(call, &cache.version, payload["session"].clone(), payload["user"].clone()).await;
     let version = payload.get("version").and_then(Value::as_str).unwrap_or("1");
     match found {
         Some((session, user)) if session.token == token && version == expected_version && expires_at >= now && session.expires_at >= now => Some((session, user)),
