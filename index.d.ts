@@ -44,7 +44,17 @@ export interface BetterAuthOptions {
     account?: DatabaseHook<Record<string, unknown>>;
     verification?: DatabaseHook<{ identifier: string; value: string; expiresAt: Date; createdAt: Date; updatedAt: Date; id?: string }>;
   };
-  verification?: { storeInDatabase?: boolean; [unsupported: string]: unknown };
+  account?: {
+    modelName?: string;
+    fields?: Partial<Record<"accountId" | "providerId" | "userId" | "accessToken" | "refreshToken" | "idToken" | "accessTokenExpiresAt" | "refreshTokenExpiresAt" | "scope" | "password" | "createdAt" | "updatedAt", string>>;
+    [unsupported: string]: unknown;
+  };
+  verification?: {
+    storeInDatabase?: boolean;
+    modelName?: string;
+    fields?: Partial<Record<"identifier" | "value" | "expiresAt" | "createdAt" | "updatedAt", string>>;
+    [unsupported: string]: unknown;
+  };
   /** Default: `BETTER_AUTH_SECRET`, then `AUTH_SECRET`; required in production. */
   secret?: string;
   /** Default: `BETTER_AUTH_URL`, else inferred per request. */
@@ -108,6 +118,10 @@ export interface BetterAuthOptions {
       deleteTokenExpiresIn?: number;
     };
     additionalFields?: Record<string, FieldAttribute>;
+    /** The table's name; default `user`. */
+    modelName?: string;
+    /** Column names of the core fields, e.g. `{ email: "email_address" }`. */
+    fields?: Partial<Record<"name" | "email" | "emailVerified" | "image" | "createdAt" | "updatedAt", string>>;
     [unsupported: string]: unknown;
   };
   session?: {
@@ -121,6 +135,8 @@ export interface BetterAuthOptions {
     storeSessionInDatabase?: boolean;
     preserveSessionInDatabase?: boolean;
     additionalFields?: Record<string, FieldAttribute>;
+    modelName?: string;
+    fields?: Partial<Record<"expiresAt" | "token" | "createdAt" | "updatedAt" | "ipAddress" | "userAgent" | "userId", string>>;
     [unsupported: string]: unknown;
   };
   advanced?: {
@@ -148,6 +164,7 @@ export interface BetterAuthOptions {
     storage?: "memory" | "database" | "secondary-storage";
     /** Table for `storage: "database"`; default `rateLimit`. */
     modelName?: string;
+    fields?: Partial<Record<"key" | "count" | "lastRequest", string>>;
   };
   secrets?: { version: number; value: string }[];
   logger?: {

@@ -10,6 +10,18 @@ const require = createRequire(import.meta.url);
 export const SECRET = "test-secret-for-better-auth-rs-0123456789";
 export const FRONTEND = "http://localhost:5173";
 
+/** Upstream configured to also verify our argon2id hashes: the documented way back. */
+export async function upstreamPasswordOptions() {
+  const argon2 = require("@node-rs/argon2");
+  const { verifyPassword } = await import("better-auth/crypto");
+  return {
+    enabled: true,
+    password: {
+      verify: ({ hash, password }) => (hash.startsWith("$argon2") ? argon2.verify(hash, password) : verifyPassword({ hash, password })),
+    },
+  };
+}
+
 export function tempDbFile(name = "auth.db") {
   return join(mkdtempSync(join(tmpdir(), "better-auth-rs-")), name);
 }

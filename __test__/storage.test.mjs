@@ -4,23 +4,11 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { startServer, Client, uniqueEmail, SECRET } from "./helpers.mjs";
+import { startServer, Client, uniqueEmail, SECRET, upstreamPasswordOptions } from "./helpers.mjs";
 import { createTestDatabase, DIALECTS } from "./databases.mjs";
 import { runScenario } from "./scenario.mjs";
 
 const require = createRequire(import.meta.url);
-
-/** Upstream configured to also verify our argon2id hashes: the documented way back. */
-async function upstreamPasswordOptions() {
-  const argon2 = require("@node-rs/argon2");
-  const { verifyPassword } = await import("better-auth/crypto");
-  return {
-    enabled: true,
-    password: {
-      verify: ({ hash, password }) => (hash.startsWith("$argon2") ? argon2.verify(hash, password) : verifyPassword({ hash, password })),
-    },
-  };
-}
 
 async function upstreamMigrationPlan(database) {
   const { getMigrations } = await import("better-auth/db/migration");

@@ -30,8 +30,7 @@ pub struct AuthContext {
 
 impl AuthContext {
     pub fn new(options: AuthOptions, logger: Logger, callbacks: Arc<dyn Callbacks>) -> Self {
-        let rate_limit_table = (options.rate_limit.storage == crate::options::RateLimitStorage::Database)
-            .then(|| options.rate_limit.model_name.clone());
+        let rate_limit_table = options.rate_limit.storage == crate::options::RateLimitStorage::Database;
         let secondary = options.secondary_storage.as_ref().map(|config| match config {
             SecondaryStorageConfig::Redis(url) => {
                 SecondaryStorage::Redis(Redis::new(url, std::time::Duration::from_millis(options.database.pool.acquire_timeout_ms)))
@@ -43,6 +42,7 @@ impl AuthContext {
         let store = StoreOptions {
             auto_migrate: options.auto_migrate,
             rate_limit_table,
+            renames: options.renames.clone(),
             secondary,
             sessions_in_database: options.session.store_in_database,
             preserve_sessions: options.session.preserve_in_database,

@@ -155,8 +155,8 @@ mod tests {
 
     #[test]
     fn unsupported_reported_once_at_the_top() {
-        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"modelName": "users", "additionalFields": {"role": {"type": "string", "validator": {}}}}}));
-        assert_eq!(r.unsupported, vec!["account", "user.modelName", "user.additionalFields.role.validator"]);
+        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"additionalFields": {"role": {"type": "string", "validator": {}}}}}));
+        assert_eq!(r.unsupported, vec!["account", "user.additionalFields.role.validator"]);
     }
 
     #[test]

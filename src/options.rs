@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
+use crate::db::names::{Names, Renames};
 use crate::db::schema::Dialect;
 
 use crate::option_keys::{self, KeyCheck};
@@ -174,8 +175,6 @@ pub struct RateLimitOptions {
     /// Path (or `*` glob) -> rule, in the user's order.
     pub custom_rules: Vec<(String, CustomRule)>,
     pub storage: RateLimitStorage,
-    /// The table for `storage: "database"` (default `rateLimit`).
-    pub model_name: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +204,8 @@ pub struct AuthOptions {
     pub verifications_in_database: bool,
     pub user_fields: Vec<crate::fields::FieldDef>,
     pub session_fields: Vec<crate::fields::FieldDef>,
+    /// `<model>.modelName` / `<model>.fields`.
+    pub renames: Renames,
     pub secret: String,
     /// A configured `baseURL` (option or environment): its origin, without the base path.
     pub base_origin: Option<String>,
@@ -318,7 +319,6 @@ struct RawRateLimit {
     max: Option<u64>,
     custom_rules: Option<serde_json::Map<String, Value>>,
     storage: Option<String>,
-    model_name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -423,6 +423,8 @@ impl AuthOptions {
             .map_err(|e| invalid(&e.path().to_string(), e.inner()))?;
         let mut options = resolve(typed, env, &mut warnings)?;
         options.functions = option_keys::function_paths(raw);
+        options.renames = Renames::parse(raw)?;
+        Names::new(options.database.dialect, &options.renames, &options.user_fields, &options.session_fields).check()?;
         Ok((options, warnings))
     }
 }
@@ -604,6 +606,7 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         verifications_in_database: raw.verification.store_in_database.unwrap_or(false),
         user_fields,
         session_fields,
+        renames: Renames::default(),
         secret,
         base_origin,
         base_path,
@@ -807,11 +810,7 @@ fn resolve_rate_limit(raw: RawRateLimit, production: bool, secondary: Option<&Se
             return Err(invalid("rateLimit.storage", format!("`{other}`; expected \"memory\", \"database\" or \"secondary-storage\"")));
         }
     };
-    let model_name = raw.model_name.unwrap_or_else(|| "rateLimit".into());
-    if model_name.is_empty() || !model_name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || model_name.starts_with(|c: char| c.is_ascii_digit()) {
-        return Err(invalid("rateLimit.modelName", format!("`{model_name}` must be a plain table name (letters, digits, _)")));
-    }
-    Ok(RateLimitOptions { enabled: raw.enabled.unwrap_or(production), default_rule, custom_rules, storage, model_name })
+    Ok(RateLimitOptions { enabled: raw.enabled.unwrap_or(production), default_rule, custom_rules, storage })
 }
 
 #[derive(Deserialize)]

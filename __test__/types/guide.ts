@@ -59,7 +59,8 @@ const withEverything = betterAuth({
   database: { provider: "postgres", url: "postgres://localhost/app", max: 5 },
   secondaryStorage: "redis://127.0.0.1:6379",
   session: { storeSessionInDatabase: true, additionalFields: { device: { type: "string", required: false, defaultValue: "web" } } },
-  user: { additionalFields: { role: { type: ["user", "admin"], input: false, defaultValue: "user" } } },
+  user: { modelName: "users", fields: { email: "email_address" }, additionalFields: { role: { type: ["user", "admin"], input: false, defaultValue: "user" } } },
+  account: { modelName: "accounts", fields: { userId: "user_id" } },
   hooks: {
     before: createAuthMiddleware(async (ctx) => {
       if (ctx.path === "/sign-up/email" && !String((ctx.body as { email?: string })?.email).endsWith("@example.com")) {
@@ -75,6 +76,8 @@ betterAuth({ secondaryStorage: { get: async () => null } });
 // Deliberate misuses: each line below must be a type error.
 // @ts-expect-error enabled is a boolean
 betterAuth({ emailAndPassword: { enabled: "yes" } });
+// @ts-expect-error a rename names a core field
+betterAuth({ user: { fields: { mail: "email_address" } } });
 // @ts-expect-error expiresIn is a number of seconds
 betterAuth({ session: { expiresIn: "7d" } });
 // @ts-expect-error sign-up needs name and password

@@ -48,9 +48,9 @@ pub(crate) use on_pool;
 
 /// A query written in SQLite's spelling, translated once per dialect and kept for the process.
 macro_rules! sql {
-    ($d:expr, $text:expr) => {{
+    ($names:expr, $text:expr) => {{
         static TRANSLATED: [std::sync::OnceLock<String>; 3] = [const { std::sync::OnceLock::new() }; 3];
-        $crate::db::dialect::cached(&TRANSLATED, $d, $text)
+        $names.query(&TRANSLATED, $text)
     }};
 }
 pub(crate) use sql;

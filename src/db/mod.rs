@@ -4,6 +4,7 @@
 
 pub mod dialect;
 pub mod models;
+pub mod names;
 pub mod schema;
 pub mod secondary;
 
@@ -14,7 +15,6 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 // Migration DDL is built from our own static schema, never from input.
-use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use sqlx::AssertSqlSafe;
@@ -25,6 +25,8 @@ use crate::options::{DatabaseConfig, DEFAULT_SQLITE_FILE};
 use crate::time_util::{self, Millis};
 use crate::fields::FieldDef;
 use dialect::{on_pool, sql, DbValue, Dialect, Pool, RowRead, Stamp};
+use names::Names;
+use sqlx::SqlStr;
 use models::{AccountSummary, CREDENTIAL_PROVIDER, CredentialAccount, Session, User};
 
 #[derive(Debug)]
@@ -68,6 +70,7 @@ impl DbError {
 pub struct Database {
     config: DatabaseConfig,
     store: StoreOptions,
+    names: Names,
     field_sql: FieldSql,
     logger: Logger,
     pool: OnceCell<Pool>,
@@ -77,8 +80,10 @@ pub struct Database {
 #[derive(Default)]
 pub struct StoreOptions {
     pub auto_migrate: bool,
-    /// `rateLimit.storage: "database"` adds upstream's rate-limit table, with this name.
-    pub rate_limit_table: Option<String>,
+    /// `rateLimit.storage: "database"` adds upstream's rate-limit table.
+    pub rate_limit_table: bool,
+    /// `<model>.modelName` / `<model>.fields`.
+    pub renames: names::Renames,
     pub secondary: Option<secondary::SecondaryStorage>,
     /// `session.storeSessionInDatabase` (sessions always go to the database without secondary storage).
     pub sessions_in_database: bool,
@@ -94,15 +99,16 @@ pub struct StoreOptions {
 
 /// Statements that name the additional fields' columns, built once for the dialect.
 struct FieldSql {
-    insert_user: Arc<str>,
-    insert_session: Arc<str>,
-    find_session: Arc<str>,
+    insert_user: SqlStr,
+    insert_session: SqlStr,
+    find_session: SqlStr,
 }
 
 impl FieldSql {
-    fn new(d: Dialect, user_fields: &[FieldDef], session_fields: &[FieldDef]) -> FieldSql {
+    /// Written with field names, as every query; `names` maps them to columns.
+    fn new(names: &Names, user_fields: &[FieldDef], session_fields: &[FieldDef]) -> FieldSql {
         let columns = |fields: &[FieldDef], prefix: &str| -> String {
-            fields.iter().map(|f| format!(r#", {prefix}"{}""#, f.column)).collect()
+            fields.iter().map(|f| format!(r#", {prefix}"{}""#, f.name)).collect()
         };
         let marks = |n: usize| ", ?".repeat(n);
         let insert_user = format!(
@@ -115,18 +121,19 @@ impl FieldSql {
             columns(session_fields, ""),
             marks(session_fields.len())
         );
-        let user_extras: String = user_fields.iter().map(|f| format!(r#", u."{0}" as "u_{0}""#, f.column)).collect();
+        let user_extras: String = user_fields.iter().map(|f| format!(r#", u."{0}" as "u_{0}""#, f.name)).collect();
+        let session_extras: String = session_fields.iter().map(|f| format!(r#", s."{0}" as "{0}""#, f.name)).collect();
         let find_session = format!(
-            r#"select s."id", s."expiresAt", s."token", s."createdAt", s."updatedAt", s."ipAddress", s."userAgent", s."userId"{},
+            r#"select s."id" as "id", s."expiresAt" as "expiresAt", s."token" as "token", s."createdAt" as "createdAt", s."updatedAt" as "updatedAt",
+                      s."ipAddress" as "ipAddress", s."userAgent" as "userAgent", s."userId" as "userId"{session_extras},
                       u."id" as "u_id", u."name" as "u_name", u."email" as "u_email", u."emailVerified" as "u_emailVerified",
                       u."image" as "u_image", u."createdAt" as "u_createdAt", u."updatedAt" as "u_updatedAt"{user_extras}
-               from "session" s join "user" u on u."id" = s."userId" where s."token" = ? limit 1"#,
-            columns(session_fields, "s.")
+               from "session" s join "user" u on u."id" = s."userId" where s."token" = ? limit 1"#
         );
         FieldSql {
-            insert_user: dialect::translate(d, &insert_user).into(),
-            insert_session: dialect::translate(d, &insert_session).into(),
-            find_session: dialect::translate(d, &find_session).into(),
+            insert_user: names.dynamic(&insert_user),
+            insert_session: names.dynamic(&insert_session),
+            find_session: names.dynamic(&find_session),
         }
     }
 }
@@ -140,7 +147,7 @@ fn field_value<'a>(extra: &'a Map<String, Value>, hidden: &'a Map<String, Value>
 /// the same order).
 fn field_assignments<'a>(defs: &'a [FieldDef], fields: &Map<String, Value>) -> (Vec<&'a FieldDef>, String) {
     let set: Vec<&FieldDef> = defs.iter().filter(|f| fields.contains_key(&f.name)).collect();
-    let sql = set.iter().map(|f| format!(r#", "{}" = ?"#, f.column)).collect();
+    let sql = set.iter().map(|f| format!(r#", "{}" = ?"#, f.name)).collect();
     (set, sql)
 }
 
@@ -159,7 +166,7 @@ pub fn split_fields(fields: &[FieldDef], mut values: Map<String, Value>) -> (Map
 macro_rules! insert_user {
     ($self:expr, $executor:expr, $user:expr) => {{
         let user: &User = $user;
-        let mut query = sqlx::query(AssertSqlSafe($self.field_sql.insert_user.clone()))
+        let mut query = sqlx::query($self.field_sql.insert_user.clone())
             .bind(&user.id)
             .bind(&user.name)
             .bind(&user.email)
@@ -175,9 +182,9 @@ macro_rules! insert_user {
 }
 
 macro_rules! insert_credential_account {
-    ($d:expr, $executor:expr, $account:expr) => {{
+    ($names:expr, $executor:expr, $account:expr) => {{
         let account: &CredentialAccount = $account;
-        sqlx::query(sql!($d, r#"insert into "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?, ?)"#))
+        sqlx::query(sql!($names, r#"insert into "account" ("id", "accountId", "providerId", "userId", "password", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?, ?)"#))
             .bind(&account.id)
             .bind(&account.user_id)
             .bind(CREDENTIAL_PROVIDER)
@@ -192,8 +199,8 @@ macro_rules! insert_credential_account {
 
 /// The newest `(value, expiresAt)` stored for a verification identifier.
 macro_rules! newest_verification {
-    ($d:expr, $executor:expr, $identifier:expr) => {{
-        let row = sqlx::query(sql!($d, r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#))
+    ($names:expr, $executor:expr, $identifier:expr) => {{
+        let row = sqlx::query(sql!($names, r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#))
             .bind($identifier)
             .fetch_optional($executor)
             .await?;
@@ -228,8 +235,9 @@ macro_rules! plan_on {
 
 impl Database {
     pub fn new(config: DatabaseConfig, store: StoreOptions, logger: Logger) -> Self {
-        let field_sql = FieldSql::new(config.dialect, &store.user_fields, &store.session_fields);
-        Database { config, store, field_sql, logger, pool: OnceCell::new() }
+        let names = Names::new(config.dialect, &store.renames, &store.user_fields, &store.session_fields);
+        let field_sql = FieldSql::new(&names, &store.user_fields, &store.session_fields);
+        Database { config, store, names, field_sql, logger, pool: OnceCell::new() }
     }
 
     /// The core tables upstream leaves out when secondary storage holds their rows.
@@ -246,10 +254,11 @@ impl Database {
 
     fn schema_options<'a>(&'a self, omit: &'a [&'a str]) -> schema::SchemaOptions<'a> {
         schema::SchemaOptions {
-            rate_limit_model: self.store.rate_limit_table.as_deref(),
+            rate_limit: self.store.rate_limit_table,
             omit,
             user_fields: &self.store.user_fields,
             session_fields: &self.store.session_fields,
+            names: Some(&self.names),
         }
     }
 
@@ -345,7 +354,7 @@ impl Database {
 
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(sql!(d, r#"select * from "user" where "email" = ? limit 1"#)).bind(email).fetch_optional(p).await?;
+            let row = sqlx::query(sql!(self.names, r#"select * from "user" where "email" = ? limit 1"#)).bind(email).fetch_optional(p).await?;
             row.map(|r| user_from_row(&r, "", &self.store.user_fields)).transpose()
         })
     }
@@ -355,7 +364,7 @@ impl Database {
     pub async fn find_user_with_password(&self, email: &str) -> Result<Option<(User, Option<String>)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
             let row = sqlx::query(sql!(
-                d,
+                self.names,
                 r#"select u.*, a."password" as "a_password" from "user" u
                    left join "account" a on a."userId" = u."id" and a."providerId" = ? and a."accountId" = u."id"
                    where u."email" = ? limit 1"#
@@ -379,7 +388,7 @@ impl Database {
             let mut tx = p.begin().await?;
             insert_user!(self, &mut *tx, user)?;
             if let Some(account) = account {
-                insert_credential_account!(d, &mut *tx, account)?;
+                insert_credential_account!(self.names, &mut *tx, account)?;
             }
             tx.commit().await?;
             Ok(())
@@ -390,12 +399,11 @@ impl Database {
     /// `fields`: additional fields to set (checked against their definitions).
     pub async fn update_user(&self, user_id: &str, name: Option<&str>, image: Option<Option<&str>>, fields: &Map<String, Value>, now: Millis) -> Result<Option<User>, DbError> {
         let (defs, sets) = field_assignments(&self.store.user_fields, fields);
-        let update = dialect::translate(
-            self.dialect(),
-            &format!(r#"update "user" set "name" = coalesce(?, "name"), "image" = case when ? then ? else "image" end, "updatedAt" = ?{sets} where "id" = ?"#),
-        );
+        let update = self.names.dynamic(&format!(
+            r#"update "user" set "name" = coalesce(?, "name"), "image" = case when ? then ? else "image" end, "updatedAt" = ?{sets} where "id" = ?"#
+        ));
         let done = on_pool!(self.pool().await?, |p, d| {
-            let mut query = sqlx::query(AssertSqlSafe(update)).bind(name).bind(image.is_some()).bind(image.flatten()).bind(Stamp(now));
+            let mut query = sqlx::query(update).bind(name).bind(image.is_some()).bind(image.flatten()).bind(Stamp(now));
             for f in &defs {
                 query = query.bind(DbValue::from_json(&f.field_type, &fields[&f.name]));
             }
@@ -410,7 +418,7 @@ impl Database {
     /// The user's credential account: `(account id, password hash)`.
     pub async fn find_credential_account(&self, user_id: &str) -> Result<Option<(String, Option<String>)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(sql!(d, r#"select "id", "password" from "account" where "userId" = ? and "providerId" = ? and "accountId" = ? limit 1"#))
+            let row = sqlx::query(sql!(self.names, r#"select "id", "password" from "account" where "userId" = ? and "providerId" = ? and "accountId" = ? limit 1"#))
                 .bind(user_id)
                 .bind(CREDENTIAL_PROVIDER)
                 .bind(user_id)
@@ -422,7 +430,7 @@ impl Database {
 
     pub async fn set_account_password(&self, account_id: &str, hash: &str, now: Millis) -> Result<(), DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            sqlx::query(sql!(d, r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#))
+            sqlx::query(sql!(self.names, r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#))
                 .bind(hash)
                 .bind(Stamp(now))
                 .bind(account_id)
@@ -434,7 +442,7 @@ impl Database {
 
     pub async fn create_credential_account(&self, account: &CredentialAccount) -> Result<(), DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            insert_credential_account!(d, p, account)?;
+            insert_credential_account!(self.names, p, account)?;
         });
         Ok(())
     }
@@ -445,9 +453,9 @@ impl Database {
         on_pool!(self.pool().await?, |p, d| {
             let mut tx = p.begin().await?;
             if revoke_sessions && self.sessions_in_database() {
-                sqlx::query(sql!(d, r#"delete from "session" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+                sqlx::query(sql!(self.names, r#"delete from "session" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
             }
-            sqlx::query(sql!(d, r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#))
+            sqlx::query(sql!(self.names, r#"update "account" set "password" = ?, "updatedAt" = ? where "id" = ?"#))
                 .bind(hash)
                 .bind(Stamp(now))
                 .bind(account_id)
@@ -463,7 +471,7 @@ impl Database {
 
     pub async fn list_accounts(&self, user_id: &str) -> Result<Vec<AccountSummary>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let rows = sqlx::query(sql!(d, r#"select "id", "accountId", "providerId", "userId", "scope", "createdAt", "updatedAt" from "account" where "userId" = ?"#))
+            let rows = sqlx::query(sql!(self.names, r#"select "id", "accountId", "providerId", "userId", "scope", "createdAt", "updatedAt" from "account" where "userId" = ?"#))
                 .bind(user_id)
                 .fetch_all(p)
                 .await?;
@@ -474,7 +482,7 @@ impl Database {
     /// A user's accounts as whole rows (tokens and password included), as hooks see them.
     pub async fn account_rows(&self, user_id: &str) -> Result<Vec<Value>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let rows = sqlx::query(sql!(d, r#"select * from "account" where "userId" = ?"#)).bind(user_id).fetch_all(p).await?;
+            let rows = sqlx::query(sql!(self.names, r#"select * from "account" where "userId" = ?"#)).bind(user_id).fetch_all(p).await?;
             rows.iter()
                 .map(|r| {
                     let date = |c: &str| -> Result<Value, DbError> { Ok(r.opt_date(c)?.map(|ms| Value::String(time_util::to_iso(ms))).unwrap_or(Value::Null)) };
@@ -501,14 +509,14 @@ impl Database {
 
     pub async fn delete_account(&self, account_id: &str) -> Result<(), DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            sqlx::query(sql!(d, r#"delete from "account" where "id" = ?"#)).bind(account_id).execute(p).await?;
+            sqlx::query(sql!(self.names, r#"delete from "account" where "id" = ?"#)).bind(account_id).execute(p).await?;
         });
         Ok(())
     }
 
     pub async fn find_user_by_id(&self, id: &str) -> Result<Option<User>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(sql!(d, r#"select * from "user" where "id" = ? limit 1"#)).bind(id).fetch_optional(p).await?;
+            let row = sqlx::query(sql!(self.names, r#"select * from "user" where "id" = ? limit 1"#)).bind(id).fetch_optional(p).await?;
             row.map(|r| user_from_row(&r, "", &self.store.user_fields)).transpose()
         })
     }
@@ -516,7 +524,7 @@ impl Database {
     /// Sets the user's email and whether it is verified; the updated user, or `None` if gone.
     pub async fn update_user_email(&self, user_id: &str, email: &str, verified: bool, now: Millis) -> Result<Option<User>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            sqlx::query(sql!(d, r#"update "user" set "email" = ?, "emailVerified" = ?, "updatedAt" = ? where "id" = ?"#))
+            sqlx::query(sql!(self.names, r#"update "user" set "email" = ?, "emailVerified" = ?, "updatedAt" = ? where "id" = ?"#))
                 .bind(email)
                 .bind(verified)
                 .bind(Stamp(now))
@@ -530,7 +538,7 @@ impl Database {
     /// Marks the user's email verified; the updated user, or `None` if gone.
     pub async fn set_email_verified(&self, user_id: &str, now: Millis) -> Result<Option<User>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            sqlx::query(sql!(d, r#"update "user" set "emailVerified" = ?, "updatedAt" = ? where "id" = ?"#))
+            sqlx::query(sql!(self.names, r#"update "user" set "emailVerified" = ?, "updatedAt" = ? where "id" = ?"#))
                 .bind(true)
                 .bind(Stamp(now))
                 .bind(user_id)
@@ -546,7 +554,7 @@ impl Database {
         let now = time_util::now_ms();
         on_pool!(self.pool().await?, |p, d| {
             sqlx::query(sql!(
-                d,
+                self.names,
                 r#"insert into "verification" ("id", "identifier", "value", "expiresAt", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?)"#
             ))
             .bind(crate::crypto::generate_id())
@@ -564,7 +572,7 @@ impl Database {
     /// The newest verification row of an identifier, whole, as hooks see it.
     pub(super) async fn db_verification_row(&self, identifier: &str) -> Result<Option<Value>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(sql!(d, r#"select * from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#))
+            let row = sqlx::query(sql!(self.names, r#"select * from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#))
                 .bind(identifier)
                 .fetch_optional(p)
                 .await?;
@@ -587,8 +595,8 @@ impl Database {
     /// deletes expired rows.
     pub(super) async fn db_find_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            sqlx::query(sql!(d, r#"delete from "verification" where "expiresAt" < ?"#)).bind(Stamp(time_util::now_ms())).execute(p).await?;
-            Ok(newest_verification!(d, p, identifier))
+            sqlx::query(sql!(self.names, r#"delete from "verification" where "expiresAt" < ?"#)).bind(Stamp(time_util::now_ms())).execute(p).await?;
+            Ok(newest_verification!(self.names, p, identifier))
         })
     }
 
@@ -598,8 +606,8 @@ impl Database {
     pub(super) async fn db_consume_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
             let mut tx = begin_write!(p, d);
-            let found = newest_verification!(d, &mut *tx, identifier);
-            let deleted = sqlx::query(sql!(d, r#"delete from "verification" where "identifier" = ?"#))
+            let found = newest_verification!(self.names, &mut *tx, identifier);
+            let deleted = sqlx::query(sql!(self.names, r#"delete from "verification" where "identifier" = ?"#))
                 .bind(identifier)
                 .execute(&mut *tx)
                 .await?
@@ -614,10 +622,10 @@ impl Database {
         on_pool!(self.pool().await?, |p, d| {
             let mut tx = p.begin().await?;
             if self.sessions_in_database() {
-                sqlx::query(sql!(d, r#"delete from "session" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+                sqlx::query(sql!(self.names, r#"delete from "session" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
             }
-            sqlx::query(sql!(d, r#"delete from "account" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
-            sqlx::query(sql!(d, r#"delete from "user" where "id" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query(sql!(self.names, r#"delete from "account" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+            sqlx::query(sql!(self.names, r#"delete from "user" where "id" = ?"#)).bind(user_id).execute(&mut *tx).await?;
             tx.commit().await?;
         });
         self.sessions_revoked(user_id).await
@@ -639,8 +647,8 @@ impl Database {
         on_pool!(self.pool().await?, |p, d| {
             let mut tx = begin_write!(p, d);
             if let Some(identifier) = identifier {
-                let newest = newest_verification!(d, &mut *tx, identifier);
-                let deleted = sqlx::query(sql!(d, r#"delete from "verification" where "identifier" = ?"#))
+                let newest = newest_verification!(self.names, &mut *tx, identifier);
+                let deleted = sqlx::query(sql!(self.names, r#"delete from "verification" where "identifier" = ?"#))
                     .bind(identifier)
                     .execute(&mut *tx)
                     .await?
@@ -651,7 +659,7 @@ impl Database {
                     return Ok(false);
                 }
             }
-            let updated = sqlx::query(sql!(d, r#"update "account" set "password" = ?, "updatedAt" = ? where "userId" = ? and "providerId" = ? and "accountId" = ?"#))
+            let updated = sqlx::query(sql!(self.names, r#"update "account" set "password" = ?, "updatedAt" = ? where "userId" = ? and "providerId" = ? and "accountId" = ?"#))
                 .bind(hash)
                 .bind(Stamp(now))
                 .bind(user_id)
@@ -661,10 +669,10 @@ impl Database {
                 .await?;
             if updated.rows_affected() == 0 {
                 let account = CredentialAccount { id: crate::crypto::generate_id(), user_id: user_id.to_owned(), password_hash: hash.to_owned(), created_at: now };
-                insert_credential_account!(d, &mut *tx, &account)?;
+                insert_credential_account!(self.names, &mut *tx, &account)?;
             }
             if revoke_sessions && self.sessions_in_database() {
-                sqlx::query(sql!(d, r#"delete from "session" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
+                sqlx::query(sql!(self.names, r#"delete from "session" where "userId" = ?"#)).bind(user_id).execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(true)
@@ -675,7 +683,7 @@ impl Database {
 
     pub(super) async fn db_create_session(&self, session: &Session) -> Result<(), DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let mut query = sqlx::query(AssertSqlSafe(self.field_sql.insert_session.clone()))
+            let mut query = sqlx::query(self.field_sql.insert_session.clone())
                 .bind(&session.id)
                 .bind(Stamp(session.expires_at))
                 .bind(&session.token)
@@ -695,7 +703,7 @@ impl Database {
     /// The session with this token and its user, in one query.
     pub(super) async fn db_find_session(&self, token: &str) -> Result<Option<(Session, User)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(AssertSqlSafe(self.field_sql.find_session.clone()))
+            let row = sqlx::query(self.field_sql.find_session.clone())
             .bind(token)
             .fetch_optional(p)
             .await?;
@@ -709,9 +717,9 @@ impl Database {
     /// Sets session additional fields; `false` when the session no longer exists.
     pub(super) async fn db_update_session_fields(&self, token: &str, fields: &Map<String, Value>, now: Millis) -> Result<bool, DbError> {
         let (defs, sets) = field_assignments(&self.store.session_fields, fields);
-        let update = dialect::translate(self.dialect(), &format!(r#"update "session" set "updatedAt" = ?{sets} where "token" = ?"#));
+        let update = self.names.dynamic(&format!(r#"update "session" set "updatedAt" = ?{sets} where "token" = ?"#));
         let done = on_pool!(self.pool().await?, |p, d| {
-            let mut query = sqlx::query(AssertSqlSafe(update)).bind(Stamp(now));
+            let mut query = sqlx::query(update).bind(Stamp(now));
             for f in &defs {
                 query = query.bind(DbValue::from_json(&f.field_type, &fields[&f.name]));
             }
@@ -723,7 +731,7 @@ impl Database {
     /// Extends a session; `false` when it no longer exists.
     pub(super) async fn db_refresh_session(&self, token: &str, expires_at: Millis, updated_at: Millis) -> Result<bool, DbError> {
         let done = on_pool!(self.pool().await?, |p, d| {
-            sqlx::query(sql!(d, r#"update "session" set "expiresAt" = ?, "updatedAt" = ? where "token" = ?"#))
+            sqlx::query(sql!(self.names, r#"update "session" set "expiresAt" = ?, "updatedAt" = ? where "token" = ?"#))
                 .bind(Stamp(expires_at))
                 .bind(Stamp(updated_at))
                 .bind(token)
@@ -736,7 +744,7 @@ impl Database {
 
     pub(super) async fn db_list_sessions(&self, user_id: &str) -> Result<Vec<Session>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let rows = sqlx::query(sql!(d, r#"select * from "session" where "userId" = ?"#)).bind(user_id).fetch_all(p).await?;
+            let rows = sqlx::query(sql!(self.names, r#"select * from "session" where "userId" = ?"#)).bind(user_id).fetch_all(p).await?;
             rows.iter().map(|r| session_from_row(r, &self.store.session_fields)).collect()
         })
     }
@@ -746,9 +754,9 @@ impl Database {
         let now = Stamp(time_util::now_ms());
         on_pool!(self.pool().await?, |p, d| {
             let query = if self.store.preserve_sessions {
-                sqlx::query(sql!(d, r#"update "session" set "expiresAt" = ? where "token" = ? and "userId" = ?"#)).bind(now)
+                sqlx::query(sql!(self.names, r#"update "session" set "expiresAt" = ? where "token" = ? and "userId" = ?"#)).bind(now)
             } else {
-                sqlx::query(sql!(d, r#"delete from "session" where "token" = ? and "userId" = ?"#))
+                sqlx::query(sql!(self.names, r#"delete from "session" where "token" = ? and "userId" = ?"#))
             };
             query.bind(token).bind(user_id).execute(p).await?;
         });
@@ -760,9 +768,9 @@ impl Database {
         let now = Stamp(time_util::now_ms());
         on_pool!(self.pool().await?, |p, d| {
             let query = if self.store.preserve_sessions {
-                sqlx::query(sql!(d, r#"update "session" set "expiresAt" = ? where "userId" = ? and "token" != ?"#)).bind(now)
+                sqlx::query(sql!(self.names, r#"update "session" set "expiresAt" = ? where "userId" = ? and "token" != ?"#)).bind(now)
             } else {
-                sqlx::query(sql!(d, r#"delete from "session" where "userId" = ? and "token" != ?"#))
+                sqlx::query(sql!(self.names, r#"delete from "session" where "userId" = ? and "token" != ?"#))
             };
             query.bind(user_id).bind(keep.unwrap_or("")).execute(p).await?;
         });
@@ -774,9 +782,9 @@ impl Database {
         let now = Stamp(time_util::now_ms());
         on_pool!(self.pool().await?, |p, d| {
             let query = if self.store.preserve_sessions {
-                sqlx::query(sql!(d, r#"update "session" set "expiresAt" = ? where "token" = ?"#)).bind(now)
+                sqlx::query(sql!(self.names, r#"update "session" set "expiresAt" = ? where "token" = ?"#)).bind(now)
             } else {
-                sqlx::query(sql!(d, r#"delete from "session" where "token" = ?"#))
+                sqlx::query(sql!(self.names, r#"delete from "session" where "token" = ?"#))
             };
             query.bind(token).execute(p).await?;
         });
@@ -798,8 +806,6 @@ impl Database {
     }
 
     async fn consume_rate_limit_once(&self, key: &str, window_ms: i64, max: i64, now: i64) -> Result<Result<(), i64>, DbError> {
-        // The table name was checked to be a plain identifier when the options were parsed.
-        let table = self.store.rate_limit_table.as_deref().unwrap_or("rateLimit");
         on_pool!(self.pool().await?, |p, d| {
             let mut conn = p.acquire().await?;
             // MySQL: one named lock per bucket serializes its requests (InnoDB row and gap locks
@@ -815,12 +821,15 @@ impl Database {
             let result = async {
                 let mut tx = if d == Dialect::Sqlite { sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await? } else { sqlx::Connection::begin(&mut *conn).await? };
                 if d == Dialect::Postgres {
-                    let ensure = format!(r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, 0, 0) on conflict ("key") do nothing"#);
-                    sqlx::query(AssertSqlSafe(dialect::translate(d, &ensure))).bind(crate::crypto::generate_id()).bind(key).execute(&mut *tx).await?;
+                    let ensure = sql!(self.names, r#"insert into "rateLimit" ("id", "key", "count", "lastRequest") values (?, ?, 0, 0) on conflict ("key") do nothing"#);
+                    sqlx::query(ensure).bind(crate::crypto::generate_id()).bind(key).execute(&mut *tx).await?;
                 }
-                let lock = if d == Dialect::Postgres { " for update" } else { "" };
-                let select = dialect::translate(d, &format!(r#"select "count", "lastRequest" from "{table}" where "key" = ?{lock}"#));
-                let row = sqlx::query(AssertSqlSafe(select)).bind(key).fetch_optional(&mut *tx).await?;
+                let select = if d == Dialect::Postgres {
+                    sql!(self.names, r#"select "count", "lastRequest" from "rateLimit" where "key" = ? for update"#)
+                } else {
+                    sql!(self.names, r#"select "count", "lastRequest" from "rateLimit" where "key" = ?"#)
+                };
+                let row = sqlx::query(select).bind(key).fetch_optional(&mut *tx).await?;
                 let row = row.map(|r| Ok::<_, DbError>((r.int("count")?, r.int("lastRequest")?))).transpose()?;
                 let (count, last, verdict) = match row {
                     Some((count, last)) if now - last < window_ms && count >= max => (count, last, Err((last + window_ms - now + 999) / 1000)),
@@ -829,16 +838,18 @@ impl Database {
                 };
                 if verdict.is_ok() {
                     let upsert = match d {
-                        Dialect::Mysql => format!(
-                            r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
+                        Dialect::Mysql => sql!(
+                            self.names,
+                            r#"insert into "rateLimit" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
                                on duplicate key update "count" = values("count"), "lastRequest" = values("lastRequest")"#
                         ),
-                        _ => format!(
-                            r#"insert into "{table}" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
+                        _ => sql!(
+                            self.names,
+                            r#"insert into "rateLimit" ("id", "key", "count", "lastRequest") values (?, ?, ?, ?)
                                on conflict ("key") do update set "count" = excluded."count", "lastRequest" = excluded."lastRequest""#
                         ),
                     };
-                    sqlx::query(AssertSqlSafe(dialect::translate(d, &upsert)))
+                    sqlx::query(upsert)
                         .bind(crate::crypto::generate_id())
                         .bind(key)
                         .bind(count as i32)
@@ -861,7 +872,7 @@ impl Database {
 fn fields_from_row<R: RowRead>(row: &R, prefix: &str, fields: &[FieldDef]) -> Result<(Map<String, Value>, Map<String, Value>), DbError> {
     let mut values = Map::new();
     for f in fields {
-        values.insert(f.name.clone(), row.field(&format!("{prefix}{}", f.column), &f.field_type)?);
+        values.insert(f.name.clone(), row.field(&format!("{prefix}{}", f.name), &f.field_type)?);
     }
     Ok(split_fields(fields, values))
 }
@@ -980,7 +991,7 @@ mod tests {
     use crate::crypto::generate_id;
 
     fn memory_db() -> Database {
-        Database::new(DatabaseConfig::sqlite("sqlite::memory:"), StoreOptions { auto_migrate: true, rate_limit_table: Some("rateLimit".into()), ..Default::default() }, Logger::stderr(None))
+        Database::new(DatabaseConfig::sqlite("sqlite::memory:"), StoreOptions { auto_migrate: true, rate_limit_table: true, ..Default::default() }, Logger::stderr(None))
     }
 
     fn user(email: &str) -> User {

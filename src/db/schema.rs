@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 
+use super::names::Names;
 use crate::fields::FieldDef;
 
 /// How a column is declared; each dialect maps it to upstream's type (spec §9.3).
@@ -45,22 +46,47 @@ pub struct Table {
     pub columns: Cow<'static, [Column]>,
 }
 
-/// What the schema holds beyond upstream's core tables.
+/// What the schema holds beyond upstream's core tables, and what things are called.
 #[derive(Default, Clone, Copy)]
 pub struct SchemaOptions<'a> {
-    /// `rateLimit.storage: "database"`: the rate-limit table, named by `rateLimit.modelName`.
-    pub rate_limit_model: Option<&'a str>,
+    /// `rateLimit.storage: "database"`: upstream's rate-limit table.
+    pub rate_limit: bool,
     /// Core tables left out (secondary storage holds their rows).
     pub omit: &'a [&'a str],
     pub user_fields: &'a [FieldDef],
     pub session_fields: &'a [FieldDef],
+    /// Renamed tables and columns (`None`: upstream's default names).
+    pub names: Option<&'a Names>,
 }
 
+impl SchemaOptions<'_> {
+    fn table<'a>(&'a self, model: &'a str) -> &'a str {
+        self.names.map_or(model, |n| n.table(model))
+    }
+
+    fn column<'a>(&'a self, model: &str, field: &'a str) -> &'a str {
+        self.names.map_or(field, |n| n.column(model, field))
+    }
+}
+
+/// A single-column index, named by upstream's rule from the actual table and column.
 pub struct Index {
-    pub name: &'static str,
-    pub table: &'static str,
-    pub columns: &'static [&'static str],
-    pub unique: bool,
+    pub model: &'static str,
+    pub field: &'static str,
+}
+
+/// Upstream's generated index name: `<table>_<column>_idx`, shortened with a hash of the
+/// whole name past 63 bytes (FNV-1a, as `getDatabaseIndexName`).
+pub fn index_name(table: &str, column: &str) -> String {
+    const MAX: usize = 63;
+    let generated = format!("{table}_{column}_idx");
+    if generated.len() <= MAX {
+        return generated;
+    }
+    let hash = generated.bytes().fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
+    let suffix = format!("_{hash:08x}_idx");
+    let head = &generated[..generated.len() - "_idx".len()];
+    format!("{}{suffix}", &head[..MAX - suffix.len()])
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,7 +133,7 @@ impl Dialect {
         }
     }
 
-    fn column_sql(self, column: &Column) -> String {
+    fn column_sql(self, column: &Column, user_table: &str) -> String {
         let mut sql = format!("{} {}", self.quote(&column.name), self.column_type(column.kind));
         if column.default_now {
             match self {
@@ -126,30 +152,23 @@ impl Dialect {
             sql.push_str(" unique");
         }
         if column.kind == Kind::UserRef {
-            sql.push_str(&format!(" references {} ({}) on delete cascade", self.quote("user"), self.quote("id")));
+            sql.push_str(&format!(" references {} ({}) on delete cascade", self.quote(user_table), self.quote("id")));
         }
         sql
     }
 
-    pub fn create_table_sql(self, table: &Table) -> String {
-        let cols: Vec<String> = table.columns.iter().map(|c| self.column_sql(c)).collect();
+    fn create_table_sql(self, table: &Table, user_table: &str) -> String {
+        let cols: Vec<String> = table.columns.iter().map(|c| self.column_sql(c, user_table)).collect();
         format!("create table {} ({});", self.quote(&table.name), cols.join(", "))
     }
 
-    pub fn create_index_sql(self, index: &Index) -> String {
-        let cols: Vec<String> = index.columns.iter().map(|c| self.quote(c)).collect();
-        format!(
-            "create {}index {} on {} ({});",
-            if index.unique { "unique " } else { "" },
-            self.quote(index.name),
-            self.quote(index.table),
-            cols.join(", ")
-        )
+    fn create_index_sql(self, name: &str, table: &str, column: &str) -> String {
+        format!("create index {} on {} ({});", self.quote(name), self.quote(table), self.quote(column))
     }
 
     /// The whole schema for an empty database, as upstream's migration would create it.
-    pub fn full_schema(self, rate_limit_model: Option<&str>) -> Vec<String> {
-        plan(self, &Existing::default(), &SchemaOptions { rate_limit_model, ..Default::default() }).unwrap_or_default()
+    pub fn full_schema(self, rate_limit: bool) -> Vec<String> {
+        plan(self, &Existing::default(), &SchemaOptions { rate_limit, ..Default::default() }).unwrap_or_default()
     }
 }
 
@@ -230,16 +249,24 @@ pub const TABLES: &[Table] = &[
     },
 ];
 
-/// Only with `rateLimit.storage: "database"`, named by `rateLimit.modelName`.
-pub fn rate_limit_table(name: &str) -> Table {
-    const COLUMNS: &[Column] = &[col("id", Kind::Id), unique("key"), col("count", Kind::Int), col("lastRequest", Kind::BigInt)];
-    Table { name: Cow::Owned(name.to_owned()), columns: Cow::Borrowed(COLUMNS) }
+/// Only with `rateLimit.storage: "database"`.
+pub static RATE_LIMIT_TABLE: Table = Table {
+    name: Cow::Borrowed("rateLimit"),
+    columns: Cow::Borrowed(&[col("id", Kind::Id), unique("key"), col("count", Kind::Int), col("lastRequest", Kind::BigInt)]),
+};
+
+/// A model's core columns under their field names (empty for an unknown model).
+pub fn core_columns(model: &str) -> &'static [Column] {
+    match TABLES.iter().chain([&RATE_LIMIT_TABLE]).find(|t| t.name == model).map(|t| &t.columns) {
+        Some(Cow::Borrowed(columns)) => columns,
+        _ => &[],
+    }
 }
 
 pub const INDEXES: &[Index] = &[
-    Index { name: "session_userId_idx", table: "session", columns: &["userId"], unique: false },
-    Index { name: "account_userId_idx", table: "account", columns: &["userId"], unique: false },
-    Index { name: "verification_identifier_idx", table: "verification", columns: &["identifier"], unique: false },
+    Index { model: "session", field: "userId" },
+    Index { model: "account", field: "userId" },
+    Index { model: "verification", field: "identifier" },
 ];
 
 /// What the database has now, as far as the migration cares.
@@ -256,32 +283,36 @@ pub struct MigrationError(pub String);
 /// The statements that bring `existing` up to upstream's schema, in order.
 pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> Result<Vec<String>, MigrationError> {
     let mut statements = Vec::new();
-    let extra = options.rate_limit_model.map(rate_limit_table);
-    for table in TABLES.iter().filter(|t| !options.omit.contains(&t.name.as_ref())).chain(extra.as_ref()) {
-        let fields = match table.name.as_ref() {
+    let user_table = options.table("user");
+    let rate_limit = options.rate_limit.then_some(&RATE_LIMIT_TABLE);
+    for model in TABLES.iter().filter(|t| !options.omit.contains(&t.name.as_ref())).chain(rate_limit) {
+        let model_name = model.name.as_ref();
+        let table = options.table(model_name);
+        let fields = match model_name {
             "user" => options.user_fields,
             "session" => options.session_fields,
             _ => &[],
         };
-        let columns: Vec<Column> = table.columns.iter().cloned().chain(fields.iter().map(|f| field_column(f, dialect))).collect();
-        match existing.tables.get(table.name.as_ref()) {
-            None => statements.push(dialect.create_table_sql(&Table { name: table.name.clone(), columns: Cow::Owned(columns) })),
+        let core = model.columns.iter().map(|c| Column { name: Cow::Owned(options.column(model_name, &c.name).to_owned()), ..c.clone() });
+        let columns: Vec<Column> = core.chain(fields.iter().map(|f| field_column(f, dialect))).collect();
+        match existing.tables.get(table) {
+            None => statements.push(dialect.create_table_sql(&Table { name: Cow::Owned(table.to_owned()), columns: Cow::Owned(columns) }, user_table)),
             Some(present) => {
                 for column in columns.iter().filter(|c| !present.iter().any(|p| p == c.name.as_ref())) {
                     if column.required && column.added_default.is_none() {
                         // Upstream's migration refuses this too: existing rows would have no value.
                         return Err(MigrationError(format!(
-                            "table \"{}\" lacks the required column \"{}\" and it has no default; add it by hand (or make it `required: false`)",
-                            table.name, column.name
+                            "table \"{table}\" lacks the required column \"{}\" and it has no default; add it by hand (or make it `required: false`)",
+                            column.name
                         )));
                     }
-                    let mut sql = format!("alter table {} add column {}", dialect.quote(&table.name), dialect.quote(&column.name));
+                    let mut sql = format!("alter table {} add column {}", dialect.quote(table), dialect.quote(&column.name));
                     sql.push(' ');
                     sql.push_str(dialect.column_type(column.kind));
                     if let Some(default) = &column.added_default {
                         sql.push_str(&format!(" default {default}"));
                     }
-                    let rest = dialect.column_sql(&Column { added_default: None, ..column.clone() });
+                    let rest = dialect.column_sql(&Column { added_default: None, ..column.clone() }, user_table);
                     // The constraints after the type, as for a new table.
                     let type_end = dialect.quote(&column.name).len() + 1 + dialect.column_type(column.kind).len();
                     sql.push_str(&rest[type_end..]);
@@ -291,8 +322,12 @@ pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> R
             }
         }
     }
-    for index in INDEXES.iter().filter(|i| !existing.indexes.contains(i.name) && !options.omit.contains(&i.table)) {
-        statements.push(dialect.create_index_sql(index));
+    for index in INDEXES.iter().filter(|i| !options.omit.contains(&i.model)) {
+        let (table, column) = (options.table(index.model), options.column(index.model, index.field));
+        let name = index_name(table, column);
+        if !existing.indexes.contains(&name) {
+            statements.push(dialect.create_index_sql(&name, table, column));
+        }
     }
     Ok(statements)
 }
@@ -326,7 +361,7 @@ create index "verification_identifier_idx" on "verification" ("identifier");"#;
     fn fresh_database_gets_upstreams_exact_ddl() {
         let statements = plan(Dialect::Sqlite, &Existing::default(), &SchemaOptions::default()).unwrap();
         assert_eq!(statements.join("\n"), UPSTREAM_SQLITE);
-        assert_eq!(Dialect::Sqlite.full_schema(None), statements);
+        assert_eq!(Dialect::Sqlite.full_schema(false), statements);
     }
 
     // Upstream 1.7.25's `compileMigrations()` against empty Postgres and MariaDB databases.
@@ -348,15 +383,15 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
 
     #[test]
     fn postgres_and_mysql_ddl_match_upstream() {
-        assert_eq!(Dialect::Postgres.full_schema(None).join("\n"), UPSTREAM_POSTGRES);
-        assert_eq!(Dialect::Mysql.full_schema(None).join("\n"), UPSTREAM_MYSQL);
+        assert_eq!(Dialect::Postgres.full_schema(false).join("\n"), UPSTREAM_POSTGRES);
+        assert_eq!(Dialect::Mysql.full_schema(false).join("\n"), UPSTREAM_MYSQL);
     }
 
     #[test]
     fn rate_limit_table_matches_upstream() {
-        let with = Dialect::Sqlite.full_schema(Some("rateLimit"));
+        let with = Dialect::Sqlite.full_schema(true);
         assert!(with.contains(&r#"create table "rateLimit" ("id" text not null primary key, "key" text not null unique, "count" integer not null, "lastRequest" bigint not null);"#.to_string()));
-        assert!(Dialect::Mysql.full_schema(Some("rateLimit")).contains(&"create table `rateLimit` (`id` varchar(36) not null primary key, `key` varchar(255) not null unique, `count` integer not null, `lastRequest` bigint not null);".to_string()));
+        assert!(Dialect::Mysql.full_schema(true).contains(&"create table `rateLimit` (`id` varchar(36) not null primary key, `key` varchar(255) not null unique, `count` integer not null, `lastRequest` bigint not null);".to_string()));
     }
 
     #[test]
@@ -365,7 +400,7 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
         for t in TABLES {
             existing.tables.insert(t.name.to_string(), t.columns.iter().map(|c| c.name.to_string()).collect());
         }
-        existing.indexes = INDEXES.iter().map(|i| i.name.to_string()).collect();
+        existing.indexes = INDEXES.iter().map(|i| index_name(i.model, i.field)).collect();
         let none = SchemaOptions::default();
         assert!(plan(Dialect::Sqlite, &existing, &none).unwrap().is_empty());
         existing.tables.get_mut("account").unwrap().retain(|c| c != "scope");
@@ -403,7 +438,7 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
         for t in TABLES {
             existing.tables.insert(t.name.to_string(), t.columns.iter().map(|c| c.name.to_string()).collect());
         }
-        existing.indexes = INDEXES.iter().map(|i| i.name.to_string()).collect();
+        existing.indexes = INDEXES.iter().map(|i| index_name(i.model, i.field)).collect();
         let without_age: Vec<FieldDef> = user_fields.iter().filter(|f| f.name != "age").cloned().collect();
         let added = plan(Dialect::Sqlite, &existing, &SchemaOptions { user_fields: &without_age, session_fields: &session_fields, ..Default::default() }).unwrap();
         assert_eq!(

@@ -74,7 +74,7 @@ pub fn schema_sql(dialect: String) -> Result<Vec<String>> {
     let dialect = crate::db::schema::Dialect::parse(&dialect).ok_or_else(|| {
         Error::new(Status::InvalidArg, format!("unknown dialect `{dialect}`: use sqlite, postgres or mysql"))
     })?;
-    Ok(dialect.full_schema(None))
+    Ok(dialect.full_schema(false))
 }
 
 #[napi]
