@@ -26,6 +26,8 @@ pub struct AuthContext {
     pub logger: Logger,
     pub rate_limiter: RateLimiter,
     pub callbacks: Arc<dyn Callbacks>,
+    /// Providers with a `discoveryUrl`, completed on first use (a failure is retried later).
+    discovered: Vec<tokio::sync::OnceCell<crate::oauth::Provider>>,
 }
 
 impl AuthContext {
@@ -59,8 +61,29 @@ impl AuthContext {
             logger,
             rate_limiter: RateLimiter::default(),
             callbacks,
+            discovered: options.providers.iter().map(|_| tokio::sync::OnceCell::new()).collect(),
             options,
         }
+    }
+
+    /// A configured provider by id, its discovery document applied.
+    pub async fn provider(&self, id: &str) -> Result<Option<crate::oauth::Provider>, crate::error::ApiError> {
+        let Some(index) = self.options.providers.iter().position(|p| p.id == id) else { return Ok(None) };
+        let configured = &self.options.providers[index];
+        let crate::oauth::ProviderKind::Generic { discovery_url: Some(url), .. } = &configured.kind else { return Ok(Some(configured.clone())) };
+        let provider = self.discovered[index]
+            .get_or_try_init(|| async {
+                let document = crate::oauth::discover(url).await?;
+                let mut provider = configured.clone();
+                provider.apply_discovery(&document);
+                Ok::<_, crate::oauth::OAuthError>(provider)
+            })
+            .await
+            .map_err(|e| {
+                self.logger.error(&format!("{id}: OpenID discovery at {url} failed: {e}"));
+                crate::error::ApiError::internal()
+            })?;
+        Ok(Some(provider.clone()))
     }
 
     pub fn secret(&self) -> &str {

@@ -127,6 +127,11 @@ pub struct CookieConfig {
 }
 
 impl CookieConfig {
+    /// The signed OAuth state cookie (`<prefix>.state`).
+    pub fn state_cookie_name(&self) -> String {
+        self.names.session_token.replace(".session_token", ".state")
+    }
+
     pub fn new(options: &AuthOptions) -> Self {
         CookieConfig {
             names: CookieNames::new(&options.cookie_prefix, options.cookie_attributes.secure),

@@ -90,8 +90,12 @@ pub fn verify_jwt(secret: &str, token: &str, now_s: i64) -> Result<serde_json::M
 
 /// SHA-256 as lowercase hex.
 pub fn sha256_hex(data: &str) -> String {
+    sha256(data.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
     use sha2::Digest;
-    Sha256::digest(data.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(data).into()
 }
 
 pub fn hmac_sha256(secret: &str, message: &[u8]) -> [u8; 32] {

@@ -14,6 +14,7 @@ pub mod http;
 pub mod jwe;
 pub mod logger;
 pub mod middleware;
+pub mod oauth;
 pub mod option_keys;
 pub mod options;
 pub mod password_hash;

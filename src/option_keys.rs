@@ -77,6 +77,11 @@ pub fn function_paths(options: &Value) -> std::collections::HashSet<String> {
             for (k, v) in map {
                 walk(v, &if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, out);
             }
+        } else if let Value::Array(items) = value {
+            // `plugins.0.options.config.1.mapProfileToUser`: indices as keys, as JS reads them.
+            for (i, v) in items.iter().enumerate() {
+                walk(v, &format!("{path}.{i}"), out);
+            }
         }
     }
     let mut out = std::collections::HashSet::new();
@@ -155,8 +160,8 @@ mod tests {
 
     #[test]
     fn unsupported_reported_once_at_the_top() {
-        let r = run(json!({"account": {"accountLinking": {"enabled": true}}, "user": {"additionalFields": {"role": {"type": "string", "validator": {}}}}}));
-        assert_eq!(r.unsupported, vec!["account", "user.additionalFields.role.validator"]);
+        let r = run(json!({"account": {"accountLinking": {"enabled": true, "updateUserInfoOnLink": true}}, "user": {"additionalFields": {"role": {"type": "string", "validator": {}}}}}));
+        assert_eq!(r.unsupported, vec!["account.accountLinking.updateUserInfoOnLink", "user.additionalFields.role.validator"]);
     }
 
     #[test]

@@ -206,6 +206,9 @@ pub struct AuthOptions {
     pub session_fields: Vec<crate::fields::FieldDef>,
     /// `<model>.modelName` / `<model>.fields`.
     pub renames: Renames,
+    /// `socialProviders` and `genericOAuth` providers.
+    pub providers: Vec<crate::oauth::Provider>,
+    pub account_linking: AccountLinking,
     pub secret: String,
     /// A configured `baseURL` (option or environment): its origin, without the base path.
     pub base_origin: Option<String>,
@@ -231,6 +234,38 @@ pub struct AuthOptions {
     pub test_env: bool,
     /// `NODE_ENV` is development/dev/test: the client IP falls back to 127.0.0.1.
     pub development: bool,
+}
+
+/// `account.accountLinking` (upstream 1.7's defaults).
+#[derive(Debug, Clone)]
+pub struct AccountLinking {
+    pub enabled: bool,
+    pub trusted_providers: Vec<String>,
+    pub require_local_email_verified: bool,
+    pub disable_implicit_linking: bool,
+}
+
+impl AccountLinking {
+    fn parse(raw: &Value) -> Result<AccountLinking, OptionsError> {
+        let section = raw.pointer("/account/accountLinking").unwrap_or(&Value::Null);
+        let flag = |key: &str, default: bool| match section.get(key) {
+            None | Some(Value::Null) => Ok(default),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(invalid(&format!("account.accountLinking.{key}"), "expected true or false")),
+        };
+        let trusted_providers = match section.get("trustedProviders") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(v) if option_keys::is_function(v) => return Err(invalid("account.accountLinking.trustedProviders", "a function is not supported yet; pass an array")),
+            Some(_) => return Err(invalid("account.accountLinking.trustedProviders", "expected an array of provider ids")),
+        };
+        Ok(AccountLinking {
+            enabled: flag("enabled", true)?,
+            trusted_providers,
+            require_local_email_verified: flag("requireLocalEmailVerified", true)?,
+            disable_implicit_linking: flag("disableImplicitLinking", false)?,
+        })
+    }
 }
 
 /// What `betterAuth()` reports besides the parsed options: one line per unsupported option.
@@ -424,6 +459,8 @@ impl AuthOptions {
         let mut options = resolve(typed, env, &mut warnings)?;
         options.functions = option_keys::function_paths(raw);
         options.renames = Renames::parse(raw)?;
+        options.providers = crate::oauth::providers::parse(raw, &mut warnings)?;
+        options.account_linking = AccountLinking::parse(raw)?;
         Names::new(options.database.dialect, &options.renames, &options.user_fields, &options.session_fields).check()?;
         Ok((options, warnings))
     }
@@ -607,6 +644,8 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         user_fields,
         session_fields,
         renames: Renames::default(),
+        providers: Vec::new(),
+        account_linking: AccountLinking { enabled: true, trusted_providers: Vec::new(), require_local_email_verified: true, disable_implicit_linking: false },
         secret,
         base_origin,
         base_path,
@@ -890,7 +929,7 @@ mod tests {
     #[test]
     fn unsupported_upstream_key_warns() {
         let (_, w) = AuthOptions::parse(&json!({"appName": "x", "account": {"encryptOAuthTokens": true}}), &env(&[])).unwrap();
-        assert!(w.0.iter().any(|l| l.contains("`account`")), "{:?}", w.0);
+        assert!(w.0.iter().any(|l| l.contains("`account.encryptOAuthTokens`")), "{:?}", w.0);
     }
 
     #[test]

@@ -153,6 +153,49 @@ impl<'a> BodyReader<'a> {
         }
     }
 
+    /// An optional array of strings.
+    pub fn optional_strings(&mut self, key: &str) -> Option<Vec<String>> {
+        match self.get(key) {
+            None => None,
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => Some(items.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+            Some(_) => {
+                self.expected(key, "array");
+                None
+            }
+        }
+    }
+
+    /// An optional object of strings (`z.record(z.string(), z.string())`).
+    pub fn optional_string_record(&mut self, key: &str) -> Option<Vec<(String, String)>> {
+        match self.get(key) {
+            None => None,
+            Some(Value::Object(map)) if map.values().all(Value::is_string) => {
+                Some(map.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+            }
+            Some(_) => {
+                self.expected(key, "record");
+                None
+            }
+        }
+    }
+
+    /// An optional object, whole.
+    pub fn optional_map(&mut self, key: &str) -> Option<Map<String, Value>> {
+        match self.get(key) {
+            None => None,
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(_) => {
+                self.expected(key, "record");
+                None
+            }
+        }
+    }
+
+    /// Adds an issue of the caller's own (a refinement).
+    pub fn refine(&mut self, key: &str, message: &str) {
+        self.issue(key, message);
+    }
+
     pub fn finish(self) -> Result<(), ApiError> {
         if self.issues.is_empty() { Ok(()) } else { Err(ApiError::validation(self.issues.join("; "))) }
     }

@@ -27,7 +27,7 @@ use crate::fields::FieldDef;
 use dialect::{on_pool, sql, DbValue, Dialect, Pool, RowRead, Stamp};
 use names::Names;
 use sqlx::SqlStr;
-use models::{AccountSummary, CREDENTIAL_PROVIDER, CredentialAccount, Session, User};
+use models::{AccountSummary, CREDENTIAL_PROVIDER, CredentialAccount, OAuthAccount, OAuthTokens, Session, User};
 
 #[derive(Debug)]
 pub enum DbError {
@@ -194,6 +194,32 @@ macro_rules! insert_credential_account {
             .bind(Stamp(account.created_at))
             .execute($executor)
             .await
+    }};
+}
+
+macro_rules! insert_oauth_account {
+    ($names:expr, $executor:expr, $account:expr) => {{
+        let account: &OAuthAccount = $account;
+        let t = &account.tokens;
+        sqlx::query(sql!(
+            $names,
+            r#"insert into "account" ("id", "accountId", "providerId", "userId", "accessToken", "refreshToken", "idToken",
+               "accessTokenExpiresAt", "refreshTokenExpiresAt", "scope", "createdAt", "updatedAt") values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"#
+        ))
+        .bind(&account.id)
+        .bind(&account.account_id)
+        .bind(&account.provider_id)
+        .bind(&account.user_id)
+        .bind(&t.access_token)
+        .bind(&t.refresh_token)
+        .bind(&t.id_token)
+        .bind(t.access_token_expires_at.map(Stamp))
+        .bind(t.refresh_token_expires_at.map(Stamp))
+        .bind(&t.scope)
+        .bind(Stamp(account.created_at))
+        .bind(Stamp(account.updated_at))
+        .execute($executor)
+        .await
     }};
 }
 
@@ -467,6 +493,62 @@ impl Database {
             self.sessions_revoked(user_id).await?;
         }
         Ok(())
+    }
+
+    /// Creates a user with the account a provider vouches for, atomically.
+    pub async fn create_user_with_oauth_account(&self, user: &User, account: Option<&OAuthAccount>) -> Result<(), DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            let mut tx = p.begin().await?;
+            insert_user!(self, &mut *tx, user)?;
+            if let Some(account) = account {
+                insert_oauth_account!(self.names, &mut *tx, account)?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    pub async fn link_oauth_account(&self, account: &OAuthAccount) -> Result<(), DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            insert_oauth_account!(self.names, p, account)?;
+        });
+        Ok(())
+    }
+
+    /// The accounts with this provider key: `(row id, userId)` (upstream refuses more than one).
+    pub async fn find_oauth_accounts(&self, provider_id: &str, account_id: &str) -> Result<Vec<(String, String)>, DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            let rows = sqlx::query(sql!(self.names, r#"select "id", "userId" from "account" where "providerId" = ? and "accountId" = ? limit 2"#))
+                .bind(provider_id)
+                .bind(account_id)
+                .fetch_all(p)
+                .await?;
+            rows.iter().map(|r| Ok((r.text("id")?, r.text("userId")?))).collect()
+        })
+    }
+
+    /// A sign-in's fresh tokens (only those the provider sent; `scope` stays, as upstream).
+    pub async fn update_oauth_tokens(&self, id: &str, provider_id: &str, tokens: &OAuthTokens, now: Millis) -> Result<bool, DbError> {
+        let done = on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(
+                self.names,
+                r#"update "account" set "providerId" = ?, "accessToken" = coalesce(?, "accessToken"), "refreshToken" = coalesce(?, "refreshToken"),
+                   "idToken" = coalesce(?, "idToken"), "accessTokenExpiresAt" = coalesce(?, "accessTokenExpiresAt"),
+                   "refreshTokenExpiresAt" = coalesce(?, "refreshTokenExpiresAt"), "updatedAt" = ? where "id" = ?"#
+            ))
+            .bind(provider_id)
+            .bind(&tokens.access_token)
+            .bind(&tokens.refresh_token)
+            .bind(&tokens.id_token)
+            .bind(tokens.access_token_expires_at.map(Stamp))
+            .bind(tokens.refresh_token_expires_at.map(Stamp))
+            .bind(Stamp(now))
+            .bind(id)
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        Ok(done > 0)
     }
 
     pub async fn list_accounts(&self, user_id: &str) -> Result<Vec<AccountSummary>, DbError> {

@@ -74,6 +74,52 @@ pub struct CredentialAccount {
 
 pub const CREDENTIAL_PROVIDER: &str = "credential";
 
+/// What a provider's token endpoint gave (upstream's `OAuth2Tokens`, as stored).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OAuthTokens {
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub access_token_expires_at: Option<Millis>,
+    pub refresh_token_expires_at: Option<Millis>,
+    /// Comma-joined, as upstream stores `scope`.
+    pub scope: Option<String>,
+}
+
+/// An account a provider vouches for: `(providerId, accountId)` is its key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OAuthAccount {
+    pub id: String,
+    pub account_id: String,
+    pub provider_id: String,
+    pub user_id: String,
+    pub tokens: OAuthTokens,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+impl OAuthAccount {
+    /// The row as hooks see it (upstream's column order, `id` last).
+    pub fn row_json(&self) -> Value {
+        let date = |ms: Option<Millis>| ms.map(|ms| Value::String(crate::time_util::to_iso(ms))).unwrap_or(Value::Null);
+        serde_json::json!({
+            "accountId": self.account_id,
+            "providerId": self.provider_id,
+            "userId": self.user_id,
+            "accessToken": self.tokens.access_token,
+            "refreshToken": self.tokens.refresh_token,
+            "idToken": self.tokens.id_token,
+            "accessTokenExpiresAt": date(self.tokens.access_token_expires_at),
+            "refreshTokenExpiresAt": date(self.tokens.refresh_token_expires_at),
+            "scope": self.tokens.scope,
+            "password": null,
+            "createdAt": date(Some(self.created_at)),
+            "updatedAt": date(Some(self.updated_at)),
+            "id": self.id,
+        })
+    }
+}
+
 /// A row as upstream's adapter holds it: every column, `returned: false` fields included,
 /// `id` last (what secondary storage caches and database hooks receive).
 pub fn full_row<T: Serialize>(row: &T, hidden: &Map<String, Value>) -> Value {

@@ -11,6 +11,7 @@ pub mod session;
 pub mod sign_in;
 pub mod sign_out;
 pub mod sign_up;
+pub mod social;
 pub mod user;
 
 use serde_json::Value;
@@ -54,6 +55,8 @@ pub enum EndpointId {
     DeleteUserCallback,
     UpdateSession,
     ChangeEmail,
+    SignInSocial,
+    OAuthCallback,
 }
 
 pub struct Endpoint {
@@ -123,6 +126,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint { id: EndpointId::UpdateSession, api_name: "updateSession", path: "/update-session", methods: &["POST"], accepts_form: false },
     Endpoint { id: EndpointId::ChangeEmail, api_name: "changeEmail", path: "/change-email", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::SignInSocial, api_name: "signInSocial", path: "/sign-in/social", methods: &["POST"], accepts_form: false },
+    // POST: a provider's `form_post` (Apple), bounced to GET.
+    Endpoint { id: EndpointId::OAuthCallback, api_name: "callbackOAuth", path: "/callback/:id", methods: &["GET", "POST"], accepts_form: true },
 ];
 
 pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
@@ -152,6 +158,8 @@ pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiE
         EndpointId::DeleteUserCallback => delete_user::delete_user_callback(call).await,
         EndpointId::UpdateSession => session::update_session(call).await,
         EndpointId::ChangeEmail => user::change_email(call).await,
+        EndpointId::SignInSocial => social::sign_in_social(call).await,
+        EndpointId::OAuthCallback => social::callback(call).await,
     }
 }
 

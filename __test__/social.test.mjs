@@ -1,0 +1,182 @@
+// Social sign-on against a real OAuth 2.0 / OIDC server on loopback (oauth2-mock-server): the
+// same flow through upstream better-auth (its genericOAuth plugin) and ours, step by step.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { OAuth2Server } from "oauth2-mock-server";
+import { startServer, Client, uniqueEmail } from "./helpers.mjs";
+
+let idp;
+/** Claims the mock server puts in its next tokens. */
+let claims = {};
+
+before(async () => {
+  idp = new OAuth2Server();
+  await idp.issuer.keys.generate("RS256");
+  await idp.start(0, "127.0.0.1");
+  idp.service.on("beforeTokenSigning", (token) => Object.assign(token.payload, claims));
+});
+after(() => idp.stop());
+
+const issuer = () => idp.issuer.url;
+const providerConfig = (extra = {}) => ({
+  providerId: "mock",
+  clientId: "client-1",
+  clientSecret: "secret-1",
+  authorizationUrl: `${issuer()}/authorize`,
+  tokenUrl: `${issuer()}/token`,
+  userInfoUrl: `${issuer()}/userinfo`,
+  scopes: ["openid", "email", "profile"],
+  ...extra,
+});
+
+async function serve(impl, extra = {}) {
+  const { genericOAuth } = impl === "ours" ? await import("../plugins.js") : await import("better-auth/plugins");
+  return startServer({ impl, options: { plugins: [genericOAuth({ config: [providerConfig(extra)] })] } });
+}
+
+/** One social sign-in through the browser's steps; the callback's answer. */
+async function socialSignIn(client, body = {}) {
+  const start = await client.post("/api/auth/sign-in/social", { provider: "mock", callbackURL: "/dashboard", newUserCallbackURL: "/welcome", ...body });
+  assert.equal(start.status, 200, start.text);
+  const authorize = await fetch(start.data.url, { redirect: "manual" });
+  const back = new URL(authorize.headers.get("location"));
+  const callback = await client.request(back.pathname + back.search);
+  return { start, back, callback };
+}
+
+/** What must be the same on both servers (ids, tokens and ports differ). */
+function summarize({ start, callback }) {
+  const url = new URL(start.data.url);
+  return {
+    startBody: Object.keys(start.data).sort(),
+    redirect: start.data.redirect,
+    location: start.headers.get("location") === start.data.url,
+    params: [...url.searchParams.keys()],
+    scope: url.searchParams.get("scope"),
+    stateCookie: Object.entries(start.cookies).map(([name, c]) => [name, [...c.attributes].sort(), c.maxAge]),
+    callbackStatus: callback.status,
+    callbackLocation: callback.headers.get("location"),
+    callbackCookies: Object.keys(callback.cookies).sort(),
+  };
+}
+
+describe("social sign-in against an OIDC server, as upstream", () => {
+  const servers = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  it("signs up, signs in again and lists the account the same way", async () => {
+    const results = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serve(impl);
+      servers.push(server);
+      const email = uniqueEmail(`social-${impl}`);
+      claims = { email, email_verified: true, name: "Mock User", picture: "https://example.com/p.png" };
+      const client = new Client(server.url);
+      const first = await socialSignIn(client);
+      const session = await client.request("/api/auth/get-session");
+      const accounts = await client.request("/api/auth/list-accounts");
+      const again = await socialSignIn(new Client(server.url));
+      results[impl] = {
+        first: summarize(first),
+        again: summarize(again),
+        user: { ...session.data?.user, id: typeof session.data?.user.id, createdAt: typeof session.data?.user.createdAt, updatedAt: "", email: session.data?.user.email === email },
+        accounts: accounts.data.map((a) => ({ providerId: a.providerId, accountId: a.accountId, scopes: a.scopes })),
+        pkce: first.start.data.url.includes("code_challenge_method=S256"),
+        row: first.back.searchParams.get("state") === new URL(first.start.data.url).searchParams.get("state"),
+      };
+    }
+    assert.deepEqual(results.ours, results.upstream);
+    assert.equal(results.ours.first.callbackLocation, "/welcome");
+    assert.equal(results.ours.again.callbackLocation, "/dashboard");
+    assert.equal(results.ours.user.emailVerified, true);
+    // The scope the token endpoint granted (the mock grants "dummy"), stored as upstream stores it.
+    assert.deepEqual(results.ours.accounts, [{ providerId: "mock", accountId: "johndoe", scopes: ["dummy"] }]);
+  });
+
+  it("refuses tampered, missing and replayed state, and passes provider errors on, as upstream", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serve(impl);
+      servers.push(server);
+      claims = { email: uniqueEmail(`state-${impl}`), email_verified: true, name: "S" };
+      const location = (r) => {
+        const l = r.headers.get("location") ?? "";
+        return l.replace(server.url, "") + ` ${r.status}`;
+      };
+      const results = [];
+      // No state cookie (another browser): state_mismatch, and nobody signed in.
+      const a = new Client(server.url);
+      const start = await a.post("/api/auth/sign-in/social", { provider: "mock", callbackURL: "/dashboard", errorCallbackURL: "/oops" });
+      const back = new URL((await fetch(start.data.url, { redirect: "manual" })).headers.get("location"));
+      const stranger = new Client(server.url);
+      const r1 = await stranger.request(back.pathname + back.search);
+      results.push(["other browser", location(r1), Object.keys(r1.cookies).filter((c) => c.includes("session_token"))]);
+      // A forged state.
+      results.push(["forged", location(await a.request(`/api/auth/callback/mock?code=x&state=${"A".repeat(32)}`))]);
+      // No state at all.
+      results.push(["missing", location(await a.request("/api/auth/callback/mock?code=x"))]);
+      // The right browser still completes (the row was kept), then a replay fails.
+      const ok = await a.request(back.pathname + back.search);
+      results.push(["completes", location(ok)]);
+      results.push(["replay", location(await a.request(back.pathname + back.search))]);
+      // The provider's own error, with the state of a fresh flow.
+      const b = new Client(server.url);
+      const s2 = await b.post("/api/auth/sign-in/social", { provider: "mock", callbackURL: "/dashboard", errorCallbackURL: "/oops" });
+      const state = new URL(s2.data.url).searchParams.get("state");
+      results.push(["provider error", location(await b.request(`/api/auth/callback/mock?error=access_denied&error_description=no+way&state=${state}`))]);
+      // Unknown provider.
+      const unknown = await b.post("/api/auth/sign-in/social", { provider: "nope" });
+      results.push(["unknown provider", unknown.status, unknown.data?.code]);
+      // Reserved authorization parameters are refused.
+      const reserved = await b.post("/api/auth/sign-in/social", { provider: "mock", additionalParams: { state: "x" } });
+      results.push(["reserved param", reserved.status, reserved.data?.code]);
+      outcomes[impl] = results;
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.deepEqual(outcomes.ours.map((r) => r[1]).slice(0, 6), [
+      "/oops?error=state_mismatch 302",
+      "/api/auth/error?error=state_mismatch 302",
+      "/api/auth/error?error=state_not_found 302",
+      "/dashboard 302",
+      "/api/auth/error?error=state_mismatch 302",
+      "/oops?error=access_denied&error_description=no+way 302",
+    ]);
+  });
+
+  it("links to an existing user only when both emails are verified, as upstream", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serve(impl);
+      servers.push(server);
+      const email = uniqueEmail(`link-${impl}`);
+      const owner = new Client(server.url);
+      assert.equal((await owner.post("/api/auth/sign-up/email", { name: "Owner", email, password: "password123" })).status, 200);
+      claims = { email, email_verified: true, name: "Mock" };
+      const refused = await socialSignIn(new Client(server.url), { errorCallbackURL: "/oops" });
+      // The provider does not vouch for the email: never linked either.
+      claims = { email: uniqueEmail(`new-${impl}`), email_verified: false, name: "Unverified" };
+      const unverifiedNew = await socialSignIn(new Client(server.url));
+      outcomes[impl] = [refused.callback.headers.get("location"), unverifiedNew.callback.headers.get("location")];
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.deepEqual(outcomes.ours, ["/oops?error=account_not_linked", "/welcome"]);
+  });
+
+  it("maps the profile through mapProfileToUser and refuses a userinfo answer without an id, as upstream", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serve(impl, { mapProfileToUser: (profile) => ({ name: `${profile.given_name} ${profile.family_name}` }) });
+      servers.push(server);
+      claims = { email: uniqueEmail(`map-${impl}`), email_verified: true, given_name: "Ada", family_name: "Lovelace" };
+      const c = new Client(server.url);
+      await socialSignIn(c);
+      const name = (await c.request("/api/auth/get-session")).data?.user.name;
+      // No email in the ID token: the userinfo endpoint answers, with `sub` but no `id`.
+      claims = {};
+      const noId = await socialSignIn(new Client(server.url));
+      outcomes[impl] = [name, noId.callback.headers.get("location")?.replace(server.url, "")];
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.deepEqual(outcomes.ours, ["Ada Lovelace", "/api/auth/error?error=unable_to_get_user_info"]);
+  });
+});
