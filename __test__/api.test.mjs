@@ -111,12 +111,12 @@ describe("betterAuth() options", () => {
     betterAuth({
       database: "sqlite::memory:",
       secret: SECRET,
-      account: { encryptOAuthTokens: true },
+      account: { skipStateCookieCheck: true },
       session: { deferSessionRefresh: true },
       logger: { log: (level, message) => lines.push([level, message]) },
     });
     const warnings = lines.filter(([level]) => level === "warn").map(([, m]) => m);
-    assert.equal(warnings.filter((m) => m.includes("`account.encryptOAuthTokens`")).length, 1, warnings.join("\n"));
+    assert.equal(warnings.filter((m) => m.includes("`account.skipStateCookieCheck`")).length, 1, warnings.join("\n"));
     assert.equal(warnings.filter((m) => m.includes("`session.deferSessionRefresh`")).length, 1, warnings.join("\n"));
   });
 

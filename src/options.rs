@@ -461,6 +461,10 @@ impl AuthOptions {
         options.renames = Renames::parse(raw)?;
         options.providers = crate::oauth::providers::parse(raw, &mut warnings)?;
         options.account_linking = AccountLinking::parse(raw)?;
+        if raw.pointer("/account/encryptOAuthTokens") == Some(&Value::Bool(true)) {
+            // Storing tokens in clear text when asked to encrypt them is worse than not starting.
+            return Err(OptionsError("better-auth-rs: option `account.encryptOAuthTokens` is not supported yet; tokens would be stored unencrypted".into()));
+        }
         Names::new(options.database.dialect, &options.renames, &options.user_fields, &options.session_fields).check()?;
         Ok((options, warnings))
     }
@@ -928,8 +932,9 @@ mod tests {
 
     #[test]
     fn unsupported_upstream_key_warns() {
-        let (_, w) = AuthOptions::parse(&json!({"appName": "x", "account": {"encryptOAuthTokens": true}}), &env(&[])).unwrap();
-        assert!(w.0.iter().any(|l| l.contains("`account.encryptOAuthTokens`")), "{:?}", w.0);
+        let (_, w) = AuthOptions::parse(&json!({"appName": "x", "account": {"storeAccountCookie": true}}), &env(&[])).unwrap();
+        assert!(w.0.iter().any(|l| l.contains("`account.storeAccountCookie`")), "{:?}", w.0);
+        assert!(AuthOptions::parse(&json!({"account": {"encryptOAuthTokens": true}}), &env(&[])).unwrap_err().0.contains("encryptOAuthTokens"));
     }
 
     #[test]

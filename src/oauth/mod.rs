@@ -50,7 +50,7 @@ pub fn http() -> &'static reqwest::Client {
             .timeout(Duration::from_secs(10))
             .user_agent("better-auth")
             .build()
-            .unwrap_or_default()
+            .expect("the HTTP client builds (rustls with ring is compiled in)")
     })
 }
 
@@ -139,10 +139,16 @@ fn tokens_from(data: &Value, now: Millis) -> OAuthTokens {
         access_token: text("access_token"),
         refresh_token: text("refresh_token"),
         id_token: text("id_token"),
-        access_token_expires_at: seconds("expires_in").map(|s| now + (s * 1000.0) as Millis),
-        refresh_token_expires_at: seconds("refresh_token_expires_in").map(|s| now + (s * 1000.0) as Millis),
+        access_token_expires_at: seconds("expires_in").map(|s| expiry(now, s)),
+        refresh_token_expires_at: seconds("refresh_token_expires_in").map(|s| expiry(now, s)),
         scope: (!scopes.is_empty()).then(|| scopes.join(",")),
     }
+}
+
+/// `now + seconds`, bounded to ten years (a provider's number is not trusted to fit).
+fn expiry(now: Millis, seconds: f64) -> Millis {
+    const TEN_YEARS_MS: f64 = 10.0 * 365.0 * 86_400_000.0;
+    now.saturating_add((seconds * 1000.0).clamp(0.0, TEN_YEARS_MS) as Millis)
 }
 
 /// A GET with a bearer token, answering JSON (`None` on any failure).
@@ -172,15 +178,19 @@ trait JsonValue {
 }
 
 impl JsonValue for reqwest::Response {
-    /// At most 1 MiB of JSON: a provider's answer is small.
-    async fn json_value(self) -> Result<Value, OAuthError> {
+    /// At most 1 MiB of JSON, read chunk by chunk: a provider's answer is small.
+    async fn json_value(mut self) -> Result<Value, OAuthError> {
         const LIMIT: usize = 1 << 20;
+        let too_large = || OAuthError::Http("answer too large".into());
         if self.content_length().is_some_and(|n| n as usize > LIMIT) {
-            return Err(OAuthError::Http("answer too large".into()));
+            return Err(too_large());
         }
-        let bytes = self.bytes().await.map_err(|e| OAuthError::Http(e.to_string()))?;
-        if bytes.len() > LIMIT {
-            return Err(OAuthError::Http("answer too large".into()));
+        let mut bytes = Vec::new();
+        while let Some(chunk) = self.chunk().await.map_err(|e| OAuthError::Http(e.to_string()))? {
+            if bytes.len() + chunk.len() > LIMIT {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
         }
         serde_json::from_slice(&bytes).map_err(|_| OAuthError::Http("answer is not JSON".into()))
     }
@@ -215,6 +225,9 @@ pub fn authorization_url(provider: &Provider, request: &AuthorizationRequest) ->
         if let Some(prompt) = &provider.prompt {
             q.append_pair("prompt", prompt);
         }
+        if let Some(hd) = &provider.hosted_domain {
+            q.append_pair("hd", hd);
+        }
         if let Some(access_type) = &provider.access_type {
             q.append_pair("access_type", access_type);
         }
@@ -225,7 +238,9 @@ pub fn authorization_url(provider: &Provider, request: &AuthorizationRequest) ->
             q.append_pair("code_challenge_method", "S256");
             q.append_pair("code_challenge", &code_challenge(verifier));
         }
-        for (k, v) in provider.authorization_params.iter().chain(&request.additional) {
+        // The request's `additionalParams` win over the configured ones (one value per name).
+        let configured = provider.authorization_params.iter().filter(|(k, _)| !request.additional.iter().any(|(a, _)| a == k));
+        for (k, v) in configured.chain(&request.additional) {
             q.append_pair(k, v);
         }
     }
@@ -247,6 +262,7 @@ mod tests {
         assert_eq!(t.access_token_expires_at, Some(1000 + 3_600_000));
         assert_eq!(t.scope.as_deref(), Some("openid,email"));
         assert_eq!(tokens_from(&json!({ "scope": "read:user,user:email" }), 0).scope.as_deref(), Some("read:user,user:email"));
+        assert!(tokens_from(&json!({ "expires_in": 1e300 }), i64::MAX - 5).access_token_expires_at.is_some(), "no overflow");
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub struct Provider {
     /// Where the provider's options live, for calling `mapProfileToUser`.
     pub options_path: Vec<String>,
     pub map_profile: bool,
+    /// Google's `hd`: the Workspace domain ID tokens must carry (`*`: any).
+    pub hosted_domain: Option<String>,
+    /// The discovered issuer: a callback's `iss` must match it.
+    pub issuer: Option<String>,
 }
 
 /// A provider's profile, raw (what `mapProfileToUser` and `/account-info` see).
@@ -168,11 +172,25 @@ pub fn parse(raw: &Value, warnings: &mut OptionWarnings) -> Result<Vec<Provider>
 /// Provider options we honour; upstream's others are accepted with a warning.
 const BUILT_IN_KEYS: &[&str] = &[
     "clientId", "clientSecret", "scope", "disableDefaultScope", "redirectURI", "authorizationEndpoint", "prompt", "accessType", "mapProfileToUser",
-    "disableSignUp", "disableImplicitSignUp", "requireEmailVerification", "enabled", "tenantId", "authority", "issuer", "includeGrantedScopes",
+    "disableSignUp", "disableImplicitSignUp", "requireEmailVerification", "enabled", "tenantId", "authority", "issuer", "includeGrantedScopes", "hd",
 ];
+
+/// Options that decide who the user is: ignoring them would sign the wrong people in, so
+/// they are refused until supported (not merely warned about).
+const IDENTITY_KEYS: &[&str] = &["getUserInfo", "accountSubject", "getToken", "requireIdTokenVerification", "verifyIdToken"];
+
+fn refuse_identity_options(map: &Map<String, Value>, path: &str) -> Result<(), OptionsError> {
+    match map.keys().find(|k| IDENTITY_KEYS.contains(&k.as_str())) {
+        Some(key) => Err(OptionsError(format!(
+            "better-auth-rs: option `{path}.{key}` is not supported yet, and ignoring it would change who signs in; remove it or use upstream better-auth"
+        ))),
+        None => Ok(()),
+    }
+}
 
 fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut OptionWarnings) -> Result<Option<Provider>, OptionsError> {
     let r = Reader { map, path: path.clone() };
+    refuse_identity_options(map, &path)?;
     for key in map.keys().filter(|k| !BUILT_IN_KEYS.contains(&k.as_str())) {
         warnings.0.push(format!("option `{path}.{key}` is not supported by better-auth-rs yet and is ignored"));
     }
@@ -201,6 +219,9 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
         authorization_params.push(("include_granted_scopes".into(), "true".into()));
     }
     let apple = kind == ProviderKind::Apple;
+    if kind == ProviderKind::Google && r.string("clientSecret")?.is_none() {
+        return Err(invalid(&format!("{path}.clientSecret"), "is required for Google"));
+    }
     Ok(Some(Provider {
         id: id.to_owned(),
         client_id: r.client_id()?,
@@ -222,6 +243,8 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
         require_email_verification: r.flag("requireEmailVerification")?,
         map_profile: r.is_function("mapProfileToUser"),
         options_path: path.split('.').map(str::to_owned).collect(),
+        hosted_domain: if kind == ProviderKind::Google { r.string("hd")? } else { None },
+        issuer: None,
         kind,
     }))
 }
@@ -233,12 +256,13 @@ const GENERIC_KEYS: &[&str] = &[
     "mapProfileToUser", "authentication",
 ];
 const GENERIC_NOT_YET: &[&str] = &[
-    "name", "accountSubject", "requireIdTokenVerification", "endSessionEndpoint", "postLogoutRedirectURI", "disableProviderLogout",
-    "tokenEndpointAuth", "responseType", "accessTokenExpiresIn", "getToken", "getUserInfo", "tokenUrlParams", "refreshTokenParams",
+    "name", "endSessionEndpoint", "postLogoutRedirectURI", "disableProviderLogout",
+    "tokenEndpointAuth", "responseType", "accessTokenExpiresIn", "tokenUrlParams", "refreshTokenParams",
     "discoveryHeaders", "authorizationHeaders", "overrideUserInfo", "allowIdpInitiated", "disableIdTokenNonceBinding",
 ];
 
 fn generic(map: &Map<String, Value>, path: String, warnings: &mut OptionWarnings) -> Result<Provider, OptionsError> {
+    refuse_identity_options(map, &path)?;
     for key in map.keys() {
         if GENERIC_NOT_YET.contains(&key.as_str()) {
             warnings.0.push(format!("option `{path}.{key}` is not supported by better-auth-rs yet and is ignored"));
@@ -286,6 +310,8 @@ fn generic(map: &Map<String, Value>, path: String, warnings: &mut OptionWarnings
         require_email_verification: r.flag("requireEmailVerification")?,
         map_profile: r.is_function("mapProfileToUser"),
         options_path: path.split('.').map(str::to_owned).collect(),
+        hosted_domain: None,
+        issuer: None,
         id,
     })
 }
@@ -300,6 +326,7 @@ impl Provider {
         if self.token_endpoint.is_empty() {
             self.token_endpoint = get("token_endpoint").unwrap_or_default();
         }
+        self.issuer = get("issuer");
         if let ProviderKind::Generic { user_info_url, oidc, .. } = &mut self.kind {
             if user_info_url.is_none() {
                 *user_info_url = get("userinfo_endpoint");
@@ -323,6 +350,12 @@ impl Provider {
             }
             ProviderKind::Google => {
                 let claims = id_claims()?;
+                if let Some(hd) = &self.hosted_domain {
+                    let token_hd = claims.get("hd").and_then(Value::as_str).unwrap_or("");
+                    if token_hd.is_empty() || (hd != "*" && token_hd != hd) {
+                        return None;
+                    }
+                }
                 let info = UserInfo {
                     id: text(&claims, "sub")?,
                     name: text(&claims, "name").unwrap_or_default(),
@@ -334,10 +367,13 @@ impl Provider {
             }
             ProviderKind::Microsoft => {
                 let claims = id_claims()?;
-                let email = text(&claims, "email").or_else(|| text(&claims, "preferred_username"));
-                let verified = string_bool(claims.get("email_verified"))
-                    || email.as_deref().is_some_and(|e| ["verified_primary_email", "verified_secondary_email"].iter().any(|k| claims.get(*k).and_then(Value::as_array).is_some_and(|l| l.iter().any(|v| v.as_str() == Some(e)))));
-                let info = UserInfo { id: text(&claims, "oid").or_else(|| text(&claims, "sub"))?, name: text(&claims, "name").unwrap_or_default(), email, image: None, email_verified: verified };
+                // `email` only: `preferred_username` is a name the tenant sets, not a checked address.
+                let email = text(&claims, "email");
+                let verified = match claims.get("email_verified") {
+                    Some(claim) => string_bool(Some(claim)),
+                    None => email.as_deref().is_some_and(|e| ["verified_primary_email", "verified_secondary_email"].iter().any(|k| claims.get(*k).and_then(Value::as_array).is_some_and(|l| l.iter().any(|v| v.as_str() == Some(e))))),
+                };
+                let info = UserInfo { id: text(&claims, "oid")?, name: text(&claims, "name").unwrap_or_default(), email, image: None, email_verified: verified };
                 (claims, info)
             }
             ProviderKind::Apple => {
@@ -513,6 +549,9 @@ mod tests {
         let google = providers.iter().find(|p| p.id == "google").unwrap();
         let (_, info) = google.user_info(&tokens(json!({ "sub": "1097", "email": "a@gmail.com", "email_verified": true, "name": "A B", "picture": "https://p" })), None).await.unwrap();
         assert_eq!((info.id.as_str(), info.email_verified, info.image.as_deref()), ("1097", true, Some("https://p")));
+        let workspace = parse(&json!({ "socialProviders": { "google": { "clientId": "g", "clientSecret": "s", "hd": "corp.com" } } }), &mut warnings).unwrap();
+        assert!(workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@gmail.com" })), None).await.is_none(), "no hd: refused");
+        assert!(workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@corp.com", "hd": "corp.com" })), None).await.is_some());
         let microsoft = providers.iter().find(|p| p.id == "microsoft").unwrap();
         let (_, info) = microsoft.user_info(&tokens(json!({ "sub": "s", "oid": "o-1", "email": "m@x.com", "verified_primary_email": ["m@x.com"], "name": "M" })), None).await.unwrap();
         assert_eq!((info.id.as_str(), info.email_verified), ("o-1", true));
@@ -530,10 +569,13 @@ mod tests {
         assert!(parse(&json!({ "socialProviders": { "gihtub": { "clientId": "x" } } }), &mut w).unwrap_err().0.contains("socialProviders.gihtub"));
         parse(&json!({ "socialProviders": { "facebook": { "clientId": "x" } } }), &mut w).unwrap();
         assert!(w.0.iter().any(|m| m.contains("socialProviders.facebook")));
-        let generic = json!({ "plugins": [{ "id": "generic-oauth", "options": { "config": [{ "providerId": "corp", "clientId": "c", "discoveryUrl": "https://idp/.well-known/openid-configuration", "getToken": { "$$betterAuthRs": "function" } }] } }] });
+        let generic = json!({ "plugins": [{ "id": "generic-oauth", "options": { "config": [{ "providerId": "corp", "clientId": "c", "discoveryUrl": "https://idp/.well-known/openid-configuration", "tokenUrlParams": {} }] } }] });
         let providers = parse(&generic, &mut w).unwrap();
         assert_eq!(providers[0].id, "corp");
-        assert!(w.0.iter().any(|m| m.contains("config.0.getToken")));
+        assert!(w.0.iter().any(|m| m.contains("config.0.tokenUrlParams")));
+        let identity = json!({ "plugins": [{ "id": "generic-oauth", "options": { "config": [{ "providerId": "corp", "clientId": "c", "discoveryUrl": "https://idp/x", "getUserInfo": { "$$betterAuthRs": "function" } }] } }] });
+        assert!(parse(&identity, &mut w).unwrap_err().0.contains("config.0.getUserInfo"));
+        assert!(parse(&json!({ "socialProviders": { "google": { "clientId": "g" } } }), &mut w).unwrap_err().0.contains("clientSecret"));
         assert!(parse(&json!({ "plugins": [{ "id": "generic-oauth", "options": { "config": [{ "providerId": "x", "clientId": "c" }] } }] }), &mut w).is_err());
     }
 }

@@ -147,7 +147,11 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             add(body);
         }
         add(&call.query);
+        if !ctx.options.providers.iter().any(|p| p.id == id) {
+            return Err(fail(&default_error_url, "oauth_provider_not_found"));
+        }
         let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        let id = crate::http::encode_uri_component(&id);
         return Err(ApiError::redirect(format!("{base_url}/callback/{id}?{query}")));
     }
     let mut query = Map::new();
@@ -182,7 +186,11 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if cookie_state.as_deref() != Some(state.as_str()) {
         return Err(fail(&error_url, "state_mismatch"));
     }
-    ctx.db.delete_verification(&identifier).await.or_internal(&ctx.logger, "callback state delete")?;
+    // Taken once: of two callbacks racing with one state, only one goes on.
+    let taken = ctx.db.consume_verification(&identifier).await.or_internal(&ctx.logger, "callback state delete")?;
+    if taken.is_none() {
+        return Err(fail(&error_url, "state_mismatch"));
+    }
     if data.get("expiresAt").and_then(Value::as_i64).is_none_or(|at| at < now_ms()) {
         return Err(fail(&error_url, "state_mismatch"));
     }
@@ -192,8 +200,13 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     }
     let Some(code) = text("code") else { return Err(fail(&error_url, "no_code")) };
     let Some(provider) = ctx.provider(&id).await.ok().flatten() else { return Err(fail(&error_url, "oauth_provider_not_found")) };
+    if let (Some(iss), Some(issuer)) = (text("iss"), &provider.issuer) {
+        if &iss != issuer {
+            return Err(fail(&error_url, "issuer_mismatch"));
+        }
+    }
     let redirect_uri = provider.redirect_uri.clone().unwrap_or_else(|| format!("{base_url}/callback/{}", provider.id));
-    let tokens = match oauth::exchange_code(&provider, &code, field("codeVerifier").as_deref(), &redirect_uri, now_ms()).await {
+    let tokens = match oauth::exchange_code(&provider, &code, field("codeVerifier").filter(|_| provider.pkce).as_deref(), &redirect_uri, now_ms()).await {
         Ok(tokens) => tokens,
         Err(e) => {
             ctx.logger.error(&format!("{}: code exchange failed: {e}", provider.id));
