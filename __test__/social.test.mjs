@@ -180,3 +180,89 @@ describe("social sign-in against an OIDC server, as upstream", () => {
     assert.deepEqual(outcomes.ours, ["Ada Lovelace", "/api/auth/error?error=unable_to_get_user_info"]);
   });
 });
+
+describe("linking and provider tokens, as upstream", () => {
+  const servers = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  /** The authorize round trip for a flow already started (sign-in or link). */
+  async function complete(client, start) {
+    const authorize = await fetch(start.data.url, { redirect: "manual" });
+    const back = new URL(authorize.headers.get("location"));
+    return client.request(back.pathname + back.search);
+  }
+
+  it("links the provider to the signed-in user, refusing another email and another owner", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serve(impl);
+      servers.push(server);
+      const email = uniqueEmail(`linker-${impl}`);
+      const c = new Client(server.url);
+      assert.equal((await c.post("/api/auth/sign-up/email", { name: "Linker", email, password: "password123" })).status, 200);
+      const steps = [];
+      const unauthenticated = await new Client(server.url).post("/api/auth/link-social", { provider: "mock" });
+      steps.push(["no session", unauthenticated.status, unauthenticated.data?.code]);
+      // Another email at the provider: refused.
+      claims = { email: uniqueEmail("elsewhere"), email_verified: true, name: "L" };
+      let start = await c.post("/api/auth/link-social", { provider: "mock", callbackURL: "/linked", errorCallbackURL: "/oops" });
+      steps.push(["start", start.status, Object.keys(start.data).sort(), start.headers.get("location") === start.data.url]);
+      steps.push(["other email", (await complete(c, start)).headers.get("location")]);
+      // The same email, unverified by the provider: refused.
+      claims = { email, email_verified: false, name: "L" };
+      start = await c.post("/api/auth/link-social", { provider: "mock", callbackURL: "/linked", errorCallbackURL: "/oops" });
+      steps.push(["unverified", (await complete(c, start)).headers.get("location")]);
+      // Verified and the same: linked, no new session.
+      claims = { email, email_verified: true, name: "L" };
+      start = await c.post("/api/auth/link-social", { provider: "mock", callbackURL: "/linked", errorCallbackURL: "/oops" });
+      const linked = await complete(c, start);
+      steps.push(["linked", linked.headers.get("location"), Object.keys(linked.cookies).filter((n) => n.includes("session_token"))]);
+      const accounts = (await c.request("/api/auth/list-accounts")).data;
+      steps.push(["accounts", accounts.map((a) => a.providerId).sort()]);
+      // The same provider account for another user: already linked elsewhere.
+      const other = new Client(server.url);
+      const otherEmail = uniqueEmail(`other-${impl}`);
+      await other.post("/api/auth/sign-up/email", { name: "Other", email: otherEmail, password: "password123" });
+      claims = { email: otherEmail, email_verified: true, name: "O" };
+      start = await other.post("/api/auth/link-social", { provider: "mock", callbackURL: "/linked", errorCallbackURL: "/oops" });
+      steps.push(["taken", (await complete(other, start)).headers.get("location")]);
+      outcomes[impl] = steps;
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.deepEqual(outcomes.ours.map((s) => s[1]).slice(2), [
+      "/oops?error=email_doesn't_match".replace("doesn't", "does_not"),
+      "/oops?error=unable_to_link_account",
+      "/linked",
+      ["credential", "mock"],
+      "/oops?error=account_already_linked_to_different_user",
+    ]);
+  });
+
+  it("hands out, refreshes and describes the provider tokens", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serve(impl);
+      servers.push(server);
+      claims = { email: uniqueEmail(`tokens-${impl}`), email_verified: true, name: "T" };
+      const c = new Client(server.url);
+      await socialSignIn(c);
+      const account = (await c.request("/api/auth/list-accounts")).data.find((a) => a.providerId === "mock");
+      const steps = [];
+      const access = await c.post("/api/auth/get-access-token", { accountId: account.id });
+      steps.push(["access", access.status, Object.keys(access.data).sort(), access.data.scopes, typeof access.data.accessToken]);
+      const refreshed = await c.post("/api/auth/refresh-token", { accountId: account.id });
+      steps.push(["refresh", refreshed.status, Object.keys(refreshed.data).sort(), refreshed.data.accountId === account.id, refreshed.data.accessToken !== access.data.accessToken]);
+      const again = await c.post("/api/auth/get-access-token", { accountId: account.id });
+      steps.push(["stored", again.data.accessToken === refreshed.data.accessToken]);
+      const info = await c.request(`/api/auth/account-info?accountId=${account.id}`);
+      steps.push(["info", info.status, Object.keys(info.data).sort(), info.data.account, info.data.data?.sub]);
+      const unknown = await c.post("/api/auth/get-access-token", { accountId: "nope" });
+      steps.push(["unknown", unknown.status, unknown.data?.code]);
+      const strict = await c.post("/api/auth/get-access-token", { providerId: "mock" });
+      steps.push(["strict", strict.status, strict.data?.code]);
+      steps.push(["no session", (await new Client(server.url).post("/api/auth/get-access-token", { accountId: account.id })).status]);
+      outcomes[impl] = steps.map((s) => JSON.parse(JSON.stringify(s).replaceAll(account.id, "<id>")));
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+  });
+});

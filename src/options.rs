@@ -243,6 +243,7 @@ pub struct AccountLinking {
     pub trusted_providers: Vec<String>,
     pub require_local_email_verified: bool,
     pub disable_implicit_linking: bool,
+    pub allow_different_emails: bool,
 }
 
 impl AccountLinking {
@@ -264,6 +265,7 @@ impl AccountLinking {
             trusted_providers,
             require_local_email_verified: flag("requireLocalEmailVerified", true)?,
             disable_implicit_linking: flag("disableImplicitLinking", false)?,
+            allow_different_emails: flag("allowDifferentEmails", false)?,
         })
     }
 }
@@ -649,7 +651,7 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         session_fields,
         renames: Renames::default(),
         providers: Vec::new(),
-        account_linking: AccountLinking { enabled: true, trusted_providers: Vec::new(), require_local_email_verified: true, disable_implicit_linking: false },
+        account_linking: AccountLinking { enabled: true, trusted_providers: Vec::new(), require_local_email_verified: true, disable_implicit_linking: false, allow_different_emails: false },
         secret,
         base_origin,
         base_path,

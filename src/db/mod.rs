@@ -528,13 +528,14 @@ impl Database {
     }
 
     /// A sign-in's fresh tokens (only those the provider sent; `scope` stays, as upstream).
-    pub async fn update_oauth_tokens(&self, id: &str, provider_id: &str, tokens: &OAuthTokens, now: Millis) -> Result<bool, DbError> {
+    /// `scope: Some` replaces the stored scopes (a link merges them first).
+    pub async fn update_oauth_tokens(&self, id: &str, provider_id: &str, tokens: &OAuthTokens, scope: Option<&str>, now: Millis) -> Result<bool, DbError> {
         let done = on_pool!(self.pool().await?, |p, d| {
             sqlx::query(sql!(
                 self.names,
                 r#"update "account" set "providerId" = ?, "accessToken" = coalesce(?, "accessToken"), "refreshToken" = coalesce(?, "refreshToken"),
                    "idToken" = coalesce(?, "idToken"), "accessTokenExpiresAt" = coalesce(?, "accessTokenExpiresAt"),
-                   "refreshTokenExpiresAt" = coalesce(?, "refreshTokenExpiresAt"), "updatedAt" = ? where "id" = ?"#
+                   "refreshTokenExpiresAt" = coalesce(?, "refreshTokenExpiresAt"), "scope" = coalesce(?, "scope"), "updatedAt" = ? where "id" = ?"#
             ))
             .bind(provider_id)
             .bind(&tokens.access_token)
@@ -542,6 +543,7 @@ impl Database {
             .bind(&tokens.id_token)
             .bind(tokens.access_token_expires_at.map(Stamp))
             .bind(tokens.refresh_token_expires_at.map(Stamp))
+            .bind(scope)
             .bind(Stamp(now))
             .bind(id)
             .execute(p)

@@ -57,6 +57,10 @@ pub enum EndpointId {
     ChangeEmail,
     SignInSocial,
     OAuthCallback,
+    LinkSocial,
+    GetAccessToken,
+    RefreshToken,
+    AccountInfo,
 }
 
 pub struct Endpoint {
@@ -129,6 +133,10 @@ pub const ENDPOINTS: &[Endpoint] = &[
     Endpoint { id: EndpointId::SignInSocial, api_name: "signInSocial", path: "/sign-in/social", methods: &["POST"], accepts_form: false },
     // POST: a provider's `form_post` (Apple), bounced to GET.
     Endpoint { id: EndpointId::OAuthCallback, api_name: "callbackOAuth", path: "/callback/:id", methods: &["GET", "POST"], accepts_form: true },
+    Endpoint { id: EndpointId::LinkSocial, api_name: "linkSocialAccount", path: "/link-social", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::GetAccessToken, api_name: "getAccessToken", path: "/get-access-token", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::RefreshToken, api_name: "refreshToken", path: "/refresh-token", methods: &["POST"], accepts_form: false },
+    Endpoint { id: EndpointId::AccountInfo, api_name: "accountInfo", path: "/account-info", methods: &["GET"], accepts_form: false },
 ];
 
 pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
@@ -160,6 +168,10 @@ pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiE
         EndpointId::ChangeEmail => user::change_email(call).await,
         EndpointId::SignInSocial => social::sign_in_social(call).await,
         EndpointId::OAuthCallback => social::callback(call).await,
+        EndpointId::LinkSocial => social::link_social(call).await,
+        EndpointId::GetAccessToken => account::get_access_token(call).await,
+        EndpointId::RefreshToken => account::refresh_token(call).await,
+        EndpointId::AccountInfo => account::account_info(call).await,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::db::models::{OAuthAccount, OAuthTokens, User};
 use crate::error::{ApiError, OrInternal, codes};
 use crate::oauth::{self, AuthorizationRequest, Profile, Provider, RESERVED_PARAMS, UserInfo};
 use crate::routes::db_hooks::{self, Before};
-use crate::routes::session::{create_session, set_session_cookie};
+use crate::routes::session::{create_session, require_session, set_session_cookie};
 use crate::routes::Reply;
 use crate::time_util::now_ms;
 use crate::validate::BodyReader;
@@ -24,53 +24,106 @@ fn state_identifier(state: &str) -> String {
     format!("auth-state:{state}")
 }
 
+/// What starts an authorization (sign-in or link).
+struct AuthorizationStart {
+    callback_url: Option<String>,
+    error_url: Option<String>,
+    new_user_url: Option<String>,
+    scopes: Vec<String>,
+    login_hint: Option<String>,
+    request_sign_up: Option<bool>,
+    additional_params: Vec<(String, String)>,
+    additional_data: Map<String, Value>,
+    disable_redirect: bool,
+    /// `/link-social`: the signed-in user the account will join.
+    link: Option<Value>,
+}
+
+/// The body both `/sign-in/social` and `/link-social` take (the latter has no newUserCallbackURL).
+fn read_start(body: &mut BodyReader<'_>, link: bool) -> AuthorizationStart {
+    let start = AuthorizationStart {
+        callback_url: body.optional_string("callbackURL"),
+        error_url: body.optional_string("errorCallbackURL"),
+        new_user_url: if link { None } else { body.optional_string("newUserCallbackURL") },
+        disable_redirect: body.optional_bool("disableRedirect").unwrap_or(false),
+        scopes: body.optional_strings("scopes").unwrap_or_default(),
+        login_hint: body.optional_string("loginHint"),
+        request_sign_up: body.optional_bool("requestSignUp"),
+        additional_params: body.optional_string_record("additionalParams").unwrap_or_default(),
+        additional_data: body.optional_map("additionalData").unwrap_or_default(),
+        link: None,
+    };
+    if let Some((key, _)) = start.additional_params.iter().find(|(k, _)| RESERVED_PARAMS.contains(&k.as_str())) {
+        body.refine("additionalParams", &format!("`{key}` is set by the authorization request itself"));
+    }
+    start
+}
+
+async fn find_provider(call: &Call<'_>, id: &str) -> Result<Provider, ApiError> {
+    match call.ctx.provider(id).await? {
+        Some(provider) => Ok(provider),
+        None => {
+            call.ctx.logger.error(&format!("Provider not found. Make sure to add the provider in your auth config: {id}"));
+            Err(ApiError::new(404, codes::PROVIDER_NOT_FOUND))
+        }
+    }
+}
+
 pub async fn sign_in_social(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let mut body = BodyReader::object(&call.body);
     let provider_id = body.string("provider");
-    let callback_url = body.optional_string("callbackURL");
-    let new_user_url = body.optional_string("newUserCallbackURL");
-    let error_url = body.optional_string("errorCallbackURL");
-    let disable_redirect = body.optional_bool("disableRedirect").unwrap_or(false);
-    let scopes = body.optional_strings("scopes").unwrap_or_default();
-    let login_hint = body.optional_string("loginHint");
-    let request_sign_up = body.optional_bool("requestSignUp");
-    let additional_params = body.optional_string_record("additionalParams").unwrap_or_default();
-    let additional_data = body.optional_map("additionalData").unwrap_or_default();
-    if let Some((key, _)) = additional_params.iter().find(|(k, _)| RESERVED_PARAMS.contains(&k.as_str())) {
-        body.refine("additionalParams", &format!("`{key}` is set by the authorization request itself"));
-    }
+    let start = read_start(&mut body, false);
     let id_token = body.value("idToken").is_some();
     body.finish()?;
-
-    let ctx = call.ctx;
-    let Some(provider) = ctx.provider(&provider_id).await? else {
-        ctx.logger.error(&format!("Provider not found. Make sure to add the provider in your auth config: {provider_id}"));
-        return Err(ApiError::new(404, codes::PROVIDER_NOT_FOUND));
-    };
+    let provider = find_provider(call, &provider_id).await?;
     if id_token {
         // ID-token sign-in (JWKS verification) is not implemented yet: as a provider without it.
         return Err(ApiError::new(404, codes::ID_TOKEN_NOT_SUPPORTED));
     }
+    begin_authorization(call, &provider, start).await
+}
+
+/// `POST /link-social`: the signed-in user authorizes another provider account.
+pub async fn link_social(call: &mut Call<'_>) -> Result<Reply, ApiError> {
+    let mut body = BodyReader::object(&call.body);
+    let provider_id = body.string("provider");
+    let mut start = read_start(&mut body, true);
+    let id_token = body.value("idToken").is_some();
+    body.finish()?;
+    let (session, user) = require_session(call).await?;
+    let provider = find_provider(call, &provider_id).await?;
+    if id_token {
+        return Err(ApiError::new(404, codes::ID_TOKEN_NOT_SUPPORTED));
+    }
+    start.link = Some(json!({ "userId": user.id, "email": user.email, "sessionToken": session.token }));
+    begin_authorization(call, &provider, start).await
+}
+
+async fn begin_authorization(call: &mut Call<'_>, provider: &Provider, start: AuthorizationStart) -> Result<Reply, ApiError> {
+    let ctx = call.ctx;
     let base_url = call.base_url();
-    let callback_url = callback_url.filter(|u| !u.is_empty()).or_else(|| call.base_origin.clone());
+    let callback_url = start.callback_url.filter(|u| !u.is_empty()).or_else(|| call.base_origin.clone());
     let Some(callback_url) = callback_url else { return Err(ApiError::bad_request(codes::CALLBACK_URL_REQUIRED)) };
 
     let state = random_string(32);
     let verifier = random_string(128);
-    let mut data = additional_data;
+    let mut data = start.additional_data;
     for key in ["callbackURL", "codeVerifier", "errorURL", "newUserURL", "link", "expiresAt", "requestSignUp", "oauthState"] {
         data.remove(key);
     }
     data.insert("callbackURL".into(), json!(callback_url));
     data.insert("codeVerifier".into(), json!(verifier));
-    if let Some(u) = error_url {
+    if let Some(u) = start.error_url {
         data.insert("errorURL".into(), json!(u));
     }
-    if let Some(u) = new_user_url {
+    if let Some(u) = start.new_user_url {
         data.insert("newUserURL".into(), json!(u));
     }
+    if let Some(link) = start.link {
+        data.insert("link".into(), link);
+    }
     data.insert("expiresAt".into(), json!(now_ms() + STATE_TTL_MS));
-    if let Some(r) = request_sign_up {
+    if let Some(r) = start.request_sign_up {
         data.insert("requestSignUp".into(), json!(r));
     }
     data.insert("oauthState".into(), json!(state));
@@ -83,35 +136,35 @@ pub async fn sign_in_social(call: &mut Call<'_>) -> Result<Reply, ApiError> {
 
     let redirect_uri = provider.redirect_uri.clone().unwrap_or_else(|| format!("{base_url}/callback/{}", provider.id));
     let scopes = if provider.request_scopes_first {
-        let mut all = scopes;
+        let mut all = start.scopes;
         all.extend(provider.scopes.iter().cloned());
         if matches!(provider.kind, oauth::ProviderKind::Generic { oidc: true, .. }) && !all.iter().any(|s| s == "openid") {
             all.insert(0, "openid".into());
         }
         all
     } else {
-        provider.scopes.iter().cloned().chain(scopes).collect()
+        provider.scopes.iter().cloned().chain(start.scopes).collect()
     };
     let url = oauth::authorization_url(
-        &provider,
+        provider,
         &AuthorizationRequest {
             state: &state,
             verifier: Some(&verifier),
             redirect_uri: &redirect_uri,
             scopes,
-            login_hint: login_hint.as_deref(),
+            login_hint: start.login_hint.as_deref(),
             nonce: None,
-            additional: additional_params,
+            additional: start.additional_params,
         },
     )
     .map_err(|e| {
         ctx.logger.error(&format!("{}: {e}", provider.id));
         ApiError::internal()
     })?;
-    if !disable_redirect {
+    if !start.disable_redirect {
         call.out.set_header("location", url.clone());
     }
-    Ok(Reply::Json(json!({ "url": url, "redirect": !disable_redirect })))
+    Ok(Reply::Json(json!({ "url": url, "redirect": !start.disable_redirect })))
 }
 
 /// `?error=` (and `error_description`) added to a URL, as upstream's `appendQueryParams`.
@@ -222,6 +275,13 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     }
     let mapped = map_profile(call, &provider, &profile, &mut info).await?;
     let Some(callback_url) = field("callbackURL") else { return Err(fail(&error_url, "no_callback_url")) };
+    if let Some(link) = data.get("link") {
+        return match link_account(call, &provider, &info, link, tokens).await {
+            Ok(()) => Err(ApiError::redirect(callback_url)),
+            Err(Failure::Reason(reason)) => Err(fail(&error_url, &reason.replace(' ', "_"))),
+            Err(Failure::Api(e)) => Err(api_error_redirect(&error_url, e)),
+        };
+    }
     let Some(email) = info.email.clone().filter(|e| !e.is_empty()) else {
         ctx.logger.error(&format!("{}: the provider did not return an email", provider.id));
         return Err(fail(&error_url, "email_not_found"));
@@ -231,11 +291,7 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let (user, is_new) = match outcome {
         Ok(found) => found,
         Err(Failure::Reason(reason)) => return Err(fail(&error_url, &reason.replace(' ', "_"))),
-        Err(Failure::Api(e)) => {
-            let code = e.body.as_ref().and_then(|b| b.code.clone()).unwrap_or_else(|| "internal_server_error".into());
-            let message = e.body.as_ref().map(|b| b.message.clone());
-            return Err(ApiError::redirect(with_error(&error_url, &code, message.as_deref())));
-        }
+        Err(Failure::Api(e)) => return Err(api_error_redirect(&error_url, e)),
     };
     let session = match create_session(call, &user.id, false).await {
         Ok(session) => session,
@@ -273,6 +329,72 @@ async fn map_profile(call: &Call<'_>, provider: &Provider, profile: &Profile, in
     Ok(mapped)
 }
 
+/// A hook's APIError as the error URL's `error` and `error_description`.
+fn api_error_redirect(error_url: &str, e: ApiError) -> ApiError {
+    let code = e.body.as_ref().and_then(|b| b.code.clone()).unwrap_or_else(|| "internal_server_error".into());
+    let message = e.body.as_ref().map(|b| b.message.clone());
+    ApiError::redirect(with_error(error_url, &code, message.as_deref()))
+}
+
+/// Upstream's `linkOAuthAccount`: the linking session must still be live, the provider must
+/// vouch for the email (or be trusted), the emails must match unless `allowDifferentEmails`,
+/// and the account may not belong to someone else. An existing own account gets the new
+/// tokens and the union of scopes.
+async fn link_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, link: &Value, tokens: OAuthTokens) -> Result<(), Failure> {
+    let ctx = call.ctx;
+    let internal = |e: crate::db::DbError| {
+        ctx.logger.error(&format!("oauth link: {e}"));
+        Failure::Reason("internal server error")
+    };
+    let user_id = link.get("userId").and_then(Value::as_str).unwrap_or_default();
+    let link_email = link.get("email").and_then(Value::as_str).unwrap_or_default();
+    if let Some(token) = link.get("sessionToken").and_then(Value::as_str) {
+        let live = ctx.db.find_session(token).await.map_err(internal)?.is_some_and(|(s, _)| s.user_id == user_id && s.expires_at > now_ms());
+        if !live {
+            return Err(Failure::Reason("unable to link account"));
+        }
+    }
+    let linking = &ctx.options.account_linking;
+    let trusted = linking.trusted_providers.iter().any(|p| p == &provider.id);
+    if (!trusted && !info.email_verified) || !linking.enabled {
+        ctx.logger.error("Unable to link account - untrusted provider");
+        return Err(Failure::Reason("unable to link account"));
+    }
+    if info.email.as_deref().map(str::to_lowercase) != Some(link_email.to_lowercase()) && !linking.allow_different_emails {
+        return Err(Failure::Reason("email_does_not_match"));
+    }
+    let existing = ctx.db.find_oauth_accounts(&provider.id, &info.id).await.map_err(internal)?;
+    let now = now_ms();
+    if let Some((account_row_id, owner)) = existing.into_iter().next() {
+        if owner != user_id {
+            return Err(Failure::Reason("account_already_linked_to_different_user"));
+        }
+        let stored_scope = ctx.db.account_rows(user_id).await.map_err(internal)?.into_iter().find(|r| r["id"] == account_row_id.as_str()).and_then(|r| r["scope"].as_str().map(str::to_owned));
+        let merged = merge_scopes(stored_scope.as_deref(), tokens.scope.as_deref());
+        ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &tokens, merged.as_deref(), now).await.map_err(internal)?;
+        return Ok(());
+    }
+    let account = new_account(provider, info, user_id, tokens, now);
+    match db_hooks::before_create(call, "account", account.row_json()).await {
+        Ok(Before::Abort) => return Err(Failure::Reason("unable to link account")),
+        Ok(Before::Proceed(_)) => {}
+        Err(thrown) => return Err(Failure::Api(thrown.or(ApiError::internal()))),
+    }
+    ctx.db.link_oauth_account(&account).await.map_err(|_| Failure::Reason("unable to link account"))?;
+    db_hooks::after_create(call, "account", account.row_json()).await.map_err(|t| Failure::Api(t.or(ApiError::internal())))
+}
+
+/// The stored scopes and the new ones, each once, in order (comma-joined).
+fn merge_scopes(stored: Option<&str>, new: Option<&str>) -> Option<String> {
+    let mut all: Vec<&str> = Vec::new();
+    for scope in stored.into_iter().chain(new).flat_map(|s| s.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        if !all.contains(&scope) {
+            all.push(scope);
+        }
+    }
+    (!all.is_empty()).then(|| all.join(","))
+}
+
 enum Failure {
     /// Upstream's reason text (`account not linked`), sent as `error=account_not_linked`.
     Reason(&'static str),
@@ -303,7 +425,7 @@ async fn resolve_user(
     }
     let mut user = if let Some((account_row_id, user_id)) = linked.into_iter().next() {
         let Some(user) = ctx.db.find_user_by_id(&user_id).await.map_err(internal)? else { return Err(Failure::Reason("unable to link account")) };
-        if !ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &tokens, now).await.map_err(internal)? {
+        if !ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &tokens, None, now).await.map_err(internal)? {
             return Err(Failure::Reason("unable to update account"));
         }
         promote_verified(call, user, info, email).await?
