@@ -266,3 +266,83 @@ describe("linking and provider tokens, as upstream", () => {
     assert.deepEqual(outcomes.ours, outcomes.upstream);
   });
 });
+
+describe("OpenID discovery: verified ID tokens and nonces, as upstream", () => {
+  const servers = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+  const discovered = () => ({
+    providerId: "oidc",
+    clientId: "client-oidc",
+    clientSecret: "secret-oidc",
+    discoveryUrl: `${issuer()}/.well-known/openid-configuration`,
+    scopes: ["email", "profile"],
+  });
+  async function serveDiscovered(impl) {
+    const { genericOAuth } = impl === "ours" ? await import("../plugins.js") : await import("better-auth/plugins");
+    const server = await startServer({ impl, options: { plugins: [genericOAuth({ config: [discovered()] })] } });
+    servers.push(server);
+    return server;
+  }
+  const mint = (payload, kid) => idp.issuer.buildToken({ kid, scopesOrTransform: (_header, p) => Object.assign(p, payload) });
+
+  it("signs in through the code flow with a nonce-bound, verified ID token", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serveDiscovered(impl);
+      const email = uniqueEmail(`oidc-${impl}`);
+      claims = { email, email_verified: true, name: "Oidc User" };
+      const c = new Client(server.url);
+      const start = await c.post("/api/auth/sign-in/social", { provider: "oidc", callbackURL: "/dashboard", newUserCallbackURL: "/welcome" });
+      const url = new URL(start.data.url);
+      const authorize = await fetch(start.data.url, { redirect: "manual" });
+      const back = new URL(authorize.headers.get("location"));
+      const callback = await c.request(back.pathname + back.search);
+      const session = await c.request("/api/auth/get-session");
+      outcomes[impl] = {
+        params: [...url.searchParams.keys()],
+        scope: url.searchParams.get("scope"),
+        nonce: url.searchParams.get("nonce")?.length,
+        location: callback.headers.get("location"),
+        user: session.data && { name: session.data.user.name, emailVerified: session.data.user.emailVerified, email: session.data.user.email === email },
+        accounts: (await c.request("/api/auth/list-accounts")).data.map((a) => [a.providerId, a.accountId]),
+      };
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.equal(outcomes.ours.location, "/welcome");
+    assert.equal(outcomes.ours.nonce, 32);
+    assert.deepEqual(outcomes.ours.user, { name: "Oidc User", emailVerified: true, email: true });
+  });
+
+  it("signs in with an ID token the client holds, refusing forged, foreign and replayed-nonce tokens", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serveDiscovered(impl);
+      const steps = [];
+      const email = uniqueEmail(`idtoken-${impl}`);
+      const good = await mint({ sub: `sub-${impl}`, aud: "client-oidc", email, email_verified: true, name: "Token User", nonce: "n-1" });
+      const c = new Client(server.url);
+      const signIn = await c.post("/api/auth/sign-in/social", { provider: "oidc", idToken: { token: good, nonce: "n-1" } });
+      steps.push(["good", signIn.status, Object.keys(signIn.data ?? {}).sort(), signIn.data?.redirect, signIn.data?.user?.email === email, Object.keys(signIn.cookies).filter((n) => n.includes("session_token"))]);
+      steps.push(["session", (await c.request("/api/auth/get-session")).data?.user.name]);
+      const [h, p, sig] = good.split(".");
+      const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, "base64url")), email: "victim@example.com" })).toString("base64url");
+      const forged = await new Client(server.url).post("/api/auth/sign-in/social", { provider: "oidc", idToken: { token: `${h}.${forgedPayload}.${sig}` } });
+      steps.push(["forged", forged.status, forged.data?.code]);
+      const foreign = await mint({ sub: "x", aud: "someone-else", email: uniqueEmail("foreign"), email_verified: true });
+      const r2 = await new Client(server.url).post("/api/auth/sign-in/social", { provider: "oidc", idToken: { token: foreign } });
+      steps.push(["other audience", r2.status, r2.data?.code]);
+      const r3 = await new Client(server.url).post("/api/auth/sign-in/social", { provider: "oidc", idToken: { token: good, nonce: "n-2" } });
+      steps.push(["other nonce", r3.status, r3.data?.code]);
+      const expired = await idp.issuer.buildToken({ expiresIn: -3600, scopesOrTransform: (_h, pl) => Object.assign(pl, { sub: "e", aud: "client-oidc", email: uniqueEmail("exp") }) });
+      const r4 = await new Client(server.url).post("/api/auth/sign-in/social", { provider: "oidc", idToken: { token: expired } });
+      steps.push(["expired", r4.status, r4.data?.code]);
+      const r5 = await new Client(server.url).post("/api/auth/sign-in/social", { provider: "mock-none", idToken: { token: good } });
+      steps.push(["unknown provider", r5.status, r5.data?.code]);
+      outcomes[impl] = steps;
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.deepEqual(outcomes.ours[0].slice(1, 5), [200, ["redirect", "token", "user"], false, true]);
+    assert.equal(outcomes.ours[1][1], "Token User");
+    assert.deepEqual(outcomes.ours.slice(2).map((s) => s[1]), [401, 401, 401, 401, 404]);
+  });
+});

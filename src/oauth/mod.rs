@@ -1,6 +1,7 @@
 //! OAuth 2.0 / OpenID Connect on one core (spec §11): each provider is a small description
 //! (endpoints, default scopes, how its profile maps to a user); the flow is shared.
 
+pub mod id_token;
 pub mod providers;
 
 use std::sync::OnceLock;
@@ -158,6 +159,15 @@ pub async fn get_json(url: &str, access_token: &str, extra_headers: &[(&str, &st
         request = request.header(*name, *value);
     }
     let response = request.send().await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.json_value().await.ok()
+}
+
+/// A public JSON document (a JWKS).
+pub async fn get_json_public(url: &str) -> Option<Value> {
+    let response = http().get(url).header("accept", "application/json").send().await.ok()?;
     if !response.status().is_success() {
         return None;
     }

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use super::id_token::{self, IdTokenConfig};
 use super::{ClientAuth, decode_jwt_claims, get_json, string_bool};
 use crate::db::models::OAuthTokens;
 use crate::options::{OptionWarnings, OptionsError};
@@ -50,6 +51,10 @@ pub struct Provider {
     pub hosted_domain: Option<String>,
     /// The discovered issuer: a callback's `iss` must match it.
     pub issuer: Option<String>,
+    /// How its ID tokens are verified (sign-in with `idToken`; discovered generic providers).
+    pub id_token: Option<IdTokenConfig>,
+    /// `disableIdTokenSignIn`.
+    pub id_token_sign_in: bool,
 }
 
 /// A provider's profile, raw (what `mapProfileToUser` and `/account-info` see).
@@ -115,6 +120,15 @@ impl Reader<'_> {
         }
     }
 
+    /// Every `clientId` (the ID token audience).
+    fn client_ids(&self) -> Vec<String> {
+        match self.map.get("clientId") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            _ => Vec::new(),
+        }
+    }
+
     fn is_function(&self, key: &str) -> bool {
         self.map.get(key).is_some_and(crate::option_keys::is_function)
     }
@@ -173,6 +187,7 @@ pub fn parse(raw: &Value, warnings: &mut OptionWarnings) -> Result<Vec<Provider>
 const BUILT_IN_KEYS: &[&str] = &[
     "clientId", "clientSecret", "scope", "disableDefaultScope", "redirectURI", "authorizationEndpoint", "prompt", "accessType", "mapProfileToUser",
     "disableSignUp", "disableImplicitSignUp", "requireEmailVerification", "enabled", "tenantId", "authority", "issuer", "includeGrantedScopes", "hd",
+    "disableIdTokenSignIn", "audience", "appBundleIdentifier",
 ];
 
 /// Options that decide who the user is: ignoring them would sign the wrong people in, so
@@ -194,17 +209,52 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
     for key in map.keys().filter(|k| !BUILT_IN_KEYS.contains(&k.as_str())) {
         warnings.0.push(format!("option `{path}.{key}` is not supported by better-auth-rs yet and is ignored"));
     }
+    let hour = Some(3600);
+    let mut id_token_config = None;
     let (kind, auth, token, defaults, pkce): (ProviderKind, String, String, &[&str], bool) = match id {
         "github" => (ProviderKind::Github, "https://github.com/login/oauth/authorize".into(), "https://github.com/login/oauth/access_token".into(), &["read:user", "user:email"], true),
-        "google" => (ProviderKind::Google, "https://accounts.google.com/o/oauth2/v2/auth".into(), "https://oauth2.googleapis.com/token".into(), &["email", "profile", "openid"], true),
+        "google" => {
+            id_token_config = Some(IdTokenConfig {
+                jwks_uri: "https://www.googleapis.com/oauth2/v3/certs".into(),
+                issuers: vec!["https://accounts.google.com".into(), "accounts.google.com".into()],
+                audience: r.client_ids(),
+                max_age_secs: hour,
+                nonce_sha256: false,
+            });
+            (ProviderKind::Google, "https://accounts.google.com/o/oauth2/v2/auth".into(), "https://oauth2.googleapis.com/token".into(), &["email", "profile", "openid"], true)
+        }
         "discord" => (ProviderKind::Discord, "https://discord.com/api/oauth2/authorize".into(), "https://discord.com/api/oauth2/token".into(), &["identify", "email"], false),
         "microsoft" => {
             let tenant = r.string("tenantId")?.unwrap_or_else(|| "common".into());
             let authority = r.string("authority")?.unwrap_or_else(|| "https://login.microsoftonline.com".into());
-            let base = format!("{}/{tenant}/oauth2/v2.0", authority.trim_end_matches('/'));
+            let authority = authority.trim_end_matches('/');
+            let base = format!("{authority}/{tenant}/oauth2/v2.0");
+            // Multi-tenant endpoints issue tokens with each tenant's own issuer.
+            let multi_tenant = ["common", "organizations", "consumers"].contains(&tenant.as_str());
+            id_token_config = Some(IdTokenConfig {
+                jwks_uri: format!("{authority}/{tenant}/discovery/v2.0/keys"),
+                issuers: if multi_tenant { Vec::new() } else { vec![format!("{authority}/{tenant}/v2.0")] },
+                audience: r.client_ids(),
+                max_age_secs: hour,
+                nonce_sha256: false,
+            });
             (ProviderKind::Microsoft, format!("{base}/authorize"), format!("{base}/token"), &["openid", "profile", "email", "User.Read", "offline_access"], true)
         }
-        "apple" => (ProviderKind::Apple, "https://appleid.apple.com/auth/authorize".into(), "https://appleid.apple.com/auth/token".into(), &["email", "name"], true),
+        "apple" => {
+            let audience = match (r.strings("audience").ok().filter(|a| !a.is_empty()), r.string("appBundleIdentifier")?) {
+                (Some(list), _) => list,
+                (None, Some(bundle)) => vec![bundle],
+                (None, None) => r.client_ids(),
+            };
+            id_token_config = Some(IdTokenConfig {
+                jwks_uri: "https://appleid.apple.com/auth/keys".into(),
+                issuers: vec!["https://appleid.apple.com".into()],
+                audience,
+                max_age_secs: hour,
+                nonce_sha256: true,
+            });
+            (ProviderKind::Apple, "https://appleid.apple.com/auth/authorize".into(), "https://appleid.apple.com/auth/token".into(), &["email", "name"], true)
+        }
         "gitlab" => {
             let issuer = r.string("issuer")?.unwrap_or_else(|| "https://gitlab.com".into());
             let issuer = issuer.trim_end_matches('/').to_owned();
@@ -245,6 +295,8 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
         options_path: path.split('.').map(str::to_owned).collect(),
         hosted_domain: if kind == ProviderKind::Google { r.string("hd")? } else { None },
         issuer: None,
+        id_token: id_token_config,
+        id_token_sign_in: !r.flag("disableIdTokenSignIn")?,
         kind,
     }))
 }
@@ -312,6 +364,8 @@ fn generic(map: &Map<String, Value>, path: String, warnings: &mut OptionWarnings
         options_path: path.split('.').map(str::to_owned).collect(),
         hosted_domain: None,
         issuer: None,
+        id_token: None,
+        id_token_sign_in: true,
         id,
     })
 }
@@ -327,6 +381,12 @@ impl Provider {
             self.token_endpoint = get("token_endpoint").unwrap_or_default();
         }
         self.issuer = get("issuer");
+        // With keys and an issuer, ID tokens are verified and bound to a nonce (as upstream).
+        if let (Some(jwks), Some(issuer), Some(base)) = (get("jwks_uri"), get("issuer"), self.discovery_url().and_then(|u| url::Url::parse(u).ok())) {
+            if let Ok(jwks) = base.join(&jwks) {
+                self.id_token = Some(IdTokenConfig { jwks_uri: jwks.into(), issuers: vec![issuer], audience: vec![self.client_id.clone()], max_age_secs: None, nonce_sha256: false });
+            }
+        }
         if let ProviderKind::Generic { user_info_url, oidc, .. } = &mut self.kind {
             if user_info_url.is_none() {
                 *user_info_url = get("userinfo_endpoint");
@@ -335,8 +395,21 @@ impl Provider {
         }
     }
 
+    fn discovery_url(&self) -> Option<&str> {
+        match &self.kind {
+            ProviderKind::Generic { discovery_url, .. } => discovery_url.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// A discovered generic provider binds its ID tokens to a nonce sent with the authorization.
+    pub fn requires_nonce(&self) -> bool {
+        matches!(self.kind, ProviderKind::Generic { .. }) && self.id_token.is_some()
+    }
+
     /// The user behind the tokens: the raw profile and the mapped user (`None`: none).
-    pub async fn user_info(&self, tokens: &OAuthTokens, posted_user: Option<&Value>) -> Option<(Profile, UserInfo)> {
+    /// `nonce`: what the ID token must carry (providers that verify it).
+    pub async fn user_info(&self, tokens: &OAuthTokens, posted_user: Option<&Value>, nonce: Option<&str>) -> Option<(Profile, UserInfo)> {
         let access = tokens.access_token.as_deref().unwrap_or("");
         let id_claims = || tokens.id_token.as_deref().and_then(decode_jwt_claims);
         let text = |p: &Profile, k: &str| p.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
@@ -403,8 +476,14 @@ impl Provider {
                 (profile, info)
             }
             ProviderKind::Generic { user_info_url, oidc, .. } => {
+                // Verified when the provider publishes keys; decoded otherwise (as upstream).
+                let claims = match (&self.id_token, tokens.id_token.as_deref()) {
+                    (Some(config), Some(token)) => Some(id_token::verify(config, token, nonce, crate::time_util::now_ms() / 1000).await?),
+                    (_, token) => token.and_then(decode_jwt_claims),
+                };
+                let verified_sub = self.id_token.as_ref().and(claims.as_ref()).and_then(|c| c.get("sub").cloned());
                 // ID token claims with `sub` and `email` answer without a userinfo call.
-                let mut profile = match id_claims().filter(|c| c.contains_key("sub") && c.contains_key("email")) {
+                let mut profile = match claims.filter(|c| c.contains_key("sub") && c.contains_key("email")) {
                     Some(mut claims) => {
                         let sub = claims.get("sub").cloned().unwrap_or(Value::Null);
                         claims.insert("id".into(), sub);
@@ -415,13 +494,16 @@ impl Provider {
                         _ => return None,
                     },
                 };
+                if verified_sub.as_ref().is_some_and(|sub| profile.get("sub") != Some(sub)) {
+                    return None;
+                }
                 let verified = string_bool(profile.get("email_verified"));
                 profile.insert("emailVerified".into(), Value::Bool(verified));
                 if let Some(picture) = profile.get("picture").cloned() {
                     profile.insert("image".into(), picture);
                 }
                 // The account key: `sub` for OIDC providers, `id` otherwise (as upstream).
-                let key = if *oidc { "sub" } else { "id" };
+                let key = if *oidc || self.id_token.is_some() { "sub" } else { "id" };
                 let id = match profile.get(key) {
                     Some(Value::String(s)) => s.clone(),
                     Some(Value::Number(n)) => n.to_string(),
@@ -547,17 +629,17 @@ mod tests {
         let mut warnings = OptionWarnings::default();
         let providers = parse(&json!({ "socialProviders": { "google": { "clientId": "g", "clientSecret": "s" }, "microsoft": { "clientId": "m" }, "apple": { "clientId": "a" } } }), &mut warnings).unwrap();
         let google = providers.iter().find(|p| p.id == "google").unwrap();
-        let (_, info) = google.user_info(&tokens(json!({ "sub": "1097", "email": "a@gmail.com", "email_verified": true, "name": "A B", "picture": "https://p" })), None).await.unwrap();
+        let (_, info) = google.user_info(&tokens(json!({ "sub": "1097", "email": "a@gmail.com", "email_verified": true, "name": "A B", "picture": "https://p" })), None, None).await.unwrap();
         assert_eq!((info.id.as_str(), info.email_verified, info.image.as_deref()), ("1097", true, Some("https://p")));
         let workspace = parse(&json!({ "socialProviders": { "google": { "clientId": "g", "clientSecret": "s", "hd": "corp.com" } } }), &mut warnings).unwrap();
-        assert!(workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@gmail.com" })), None).await.is_none(), "no hd: refused");
-        assert!(workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@corp.com", "hd": "corp.com" })), None).await.is_some());
+        assert!(workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@gmail.com" })), None, None).await.is_none(), "no hd: refused");
+        assert!(workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@corp.com", "hd": "corp.com" })), None, None).await.is_some());
         let microsoft = providers.iter().find(|p| p.id == "microsoft").unwrap();
-        let (_, info) = microsoft.user_info(&tokens(json!({ "sub": "s", "oid": "o-1", "email": "m@x.com", "verified_primary_email": ["m@x.com"], "name": "M" })), None).await.unwrap();
+        let (_, info) = microsoft.user_info(&tokens(json!({ "sub": "s", "oid": "o-1", "email": "m@x.com", "verified_primary_email": ["m@x.com"], "name": "M" })), None, None).await.unwrap();
         assert_eq!((info.id.as_str(), info.email_verified), ("o-1", true));
         let apple = providers.iter().find(|p| p.id == "apple").unwrap();
         let posted = json!(r#"{"name":{"firstName":"Ann","lastName":"Lee"},"email":"x@privaterelay.appleid.com"}"#);
-        let (_, info) = apple.user_info(&tokens(json!({ "sub": "001", "email": "x@privaterelay.appleid.com", "email_verified": "true" })), Some(&posted)).await.unwrap();
+        let (_, info) = apple.user_info(&tokens(json!({ "sub": "001", "email": "x@privaterelay.appleid.com", "email_verified": "true" })), Some(&posted), None).await.unwrap();
         assert_eq!((info.name.as_str(), info.email_verified), ("Ann Lee", true));
         assert_eq!(apple.response_mode, Some("form_post"));
     }

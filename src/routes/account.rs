@@ -197,7 +197,7 @@ pub async fn account_info(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if tokens.access_token.as_deref().unwrap_or_default().is_empty() {
         return Err(custom(400, "ACCESS_TOKEN_NOT_FOUND", "Access token not found".into()));
     }
-    let Some((profile, info)) = provider.user_info(&tokens, None).await else {
+    let Some((profile, info)) = provider.user_info(&tokens, None, None).await else {
         return Err(ApiError::new(401, codes::FAILED_TO_GET_USER_INFO));
     };
     Ok(Reply::Json(json!({

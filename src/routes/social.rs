@@ -77,10 +77,53 @@ pub async fn sign_in_social(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     body.finish()?;
     let provider = find_provider(call, &provider_id).await?;
     if id_token {
-        // ID-token sign-in (JWKS verification) is not implemented yet: as a provider without it.
-        return Err(ApiError::new(404, codes::ID_TOKEN_NOT_SUPPORTED));
+        return sign_in_with_id_token(call, &provider, start.request_sign_up == Some(true)).await;
     }
     begin_authorization(call, &provider, start).await
+}
+
+/// `idToken` in the body: a token the client got from the provider (Google One Tap, Sign in
+/// with Apple on a device), verified against the provider's keys; then as a callback would.
+async fn sign_in_with_id_token(call: &mut Call<'_>, provider: &Provider, request_sign_up: bool) -> Result<Reply, ApiError> {
+    let ctx = call.ctx;
+    let input = call.body.get("idToken").cloned().unwrap_or(Value::Null);
+    let mut body = BodyReader::object(&input);
+    let token = body.string("token");
+    let nonce = body.optional_string("nonce");
+    let access_token = body.optional_string("accessToken");
+    let refresh_token = body.optional_string("refreshToken");
+    body.finish()?;
+    let Some(config) = provider.id_token.as_ref().filter(|_| provider.id_token_sign_in) else {
+        ctx.logger.error(&format!("Provider does not support id token verification: {}", provider.id));
+        return Err(ApiError::new(404, codes::ID_TOKEN_NOT_SUPPORTED));
+    };
+    if oauth::id_token::verify(config, &token, nonce.as_deref(), now_ms() / 1000).await.is_none() {
+        ctx.logger.warn(&format!("Invalid id token: {}", provider.id));
+        return Err(ApiError::new(401, codes::INVALID_TOKEN));
+    }
+    let tokens = OAuthTokens { id_token: Some(token), access_token, refresh_token, ..Default::default() };
+    let posted_user = input.get("user");
+    let Some((profile, mut info)) = provider.user_info(&tokens, posted_user, nonce.as_deref()).await else {
+        return Err(ApiError::new(401, codes::FAILED_TO_GET_USER_INFO));
+    };
+    let mapped = map_profile(call, provider, &profile, &mut info).await?;
+    let Some(email) = info.email.clone().filter(|e| !e.is_empty()) else {
+        return Err(ApiError::new(401, codes::USER_EMAIL_NOT_FOUND));
+    };
+    let (user, _) = match resolve_user(call, provider, &info, &email.to_lowercase(), mapped, tokens, request_sign_up).await {
+        Ok(found) => found,
+        Err(Failure::Reason("email_not_verified")) => return Err(ApiError::new(403, codes::EMAIL_NOT_VERIFIED)),
+        Err(Failure::Reason(reason)) => return Err(oauth_link_error(reason)),
+        Err(Failure::Api(e)) => return Err(e),
+    };
+    let session = create_session(call, &user.id, false).await.map_err(|_| oauth_link_error("unable to create session"))?;
+    set_session_cookie(call, &session, &user, None).await;
+    call.note_session(true, &session, &user);
+    Ok(Reply::Json(json!({ "redirect": false, "token": session.token, "user": user })))
+}
+
+fn oauth_link_error(reason: &str) -> ApiError {
+    ApiError::with_message(401, crate::error::ErrorCode { code: "OAUTH_LINK_ERROR", message: "" }, reason)
 }
 
 /// `POST /link-social`: the signed-in user authorizes another provider account.
@@ -108,7 +151,7 @@ async fn begin_authorization(call: &mut Call<'_>, provider: &Provider, start: Au
     let state = random_string(32);
     let verifier = random_string(128);
     let mut data = start.additional_data;
-    for key in ["callbackURL", "codeVerifier", "errorURL", "newUserURL", "link", "expiresAt", "requestSignUp", "oauthState"] {
+    for key in ["callbackURL", "codeVerifier", "errorURL", "newUserURL", "link", "expiresAt", "requestSignUp", "idTokenNonce", "oauthState"] {
         data.remove(key);
     }
     data.insert("callbackURL".into(), json!(callback_url));
@@ -125,6 +168,10 @@ async fn begin_authorization(call: &mut Call<'_>, provider: &Provider, start: Au
     data.insert("expiresAt".into(), json!(now_ms() + STATE_TTL_MS));
     if let Some(r) = start.request_sign_up {
         data.insert("requestSignUp".into(), json!(r));
+    }
+    let nonce = provider.requires_nonce().then(|| random_string(32));
+    if let Some(nonce) = &nonce {
+        data.insert("idTokenNonce".into(), json!(nonce));
     }
     data.insert("oauthState".into(), json!(state));
     let stored = db_hooks::create_verification(call, &state_identifier(&state), &Value::Object(data).to_string(), now_ms() + STATE_TTL_MS).await?;
@@ -153,7 +200,7 @@ async fn begin_authorization(call: &mut Call<'_>, provider: &Provider, start: Au
             redirect_uri: &redirect_uri,
             scopes,
             login_hint: start.login_hint.as_deref(),
-            nonce: None,
+            nonce: nonce.as_deref(),
             additional: start.additional_params,
         },
     )
@@ -258,6 +305,10 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             return Err(fail(&error_url, "issuer_mismatch"));
         }
     }
+    let expected_nonce = field("idTokenNonce");
+    if provider.requires_nonce() && expected_nonce.is_none() {
+        return Err(fail(&error_url, "nonce_binding_missing"));
+    }
     let redirect_uri = provider.redirect_uri.clone().unwrap_or_else(|| format!("{base_url}/callback/{}", provider.id));
     let tokens = match oauth::exchange_code(&provider, &code, field("codeVerifier").filter(|_| provider.pkce).as_deref(), &redirect_uri, now_ms()).await {
         Ok(tokens) => tokens,
@@ -266,7 +317,7 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             return Err(fail(&error_url, "invalid_code"));
         }
     };
-    let Some((profile, mut info)) = provider.user_info(&tokens, query.get("user")).await else {
+    let Some((profile, mut info)) = provider.user_info(&tokens, query.get("user"), expected_nonce.as_deref()).await else {
         ctx.logger.error(&format!("{}: unable to get user info", provider.id));
         return Err(fail(&error_url, "unable_to_get_user_info"));
     };
