@@ -3,7 +3,8 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { OAuth2Server } from "oauth2-mock-server";
-import { startServer, Client, uniqueEmail } from "./helpers.mjs";
+import { createRequire } from "node:module";
+import { startServer, Client, uniqueEmail, tempDbFile } from "./helpers.mjs";
 
 let idp;
 /** Claims the mock server puts in its next tokens. */
@@ -344,5 +345,42 @@ describe("OpenID discovery: verified ID tokens and nonces, as upstream", () => {
     assert.deepEqual(outcomes.ours[0].slice(1, 5), [200, ["redirect", "token", "user"], false, true]);
     assert.equal(outcomes.ours[1][1], "Token User");
     assert.deepEqual(outcomes.ours.slice(2).map((s) => s[1]), [401, 401, 401, 401, 404]);
+  });
+});
+
+describe("tokens encrypted at rest (account.encryptOAuthTokens), shared with upstream", () => {
+  const servers = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+
+  it("stores sealed tokens each side can open", async () => {
+    const dbFile = tempDbFile();
+    const options = async (impl) => {
+      const { genericOAuth } = impl === "ours" ? await import("../plugins.js") : await import("better-auth/plugins");
+      return { account: { encryptOAuthTokens: true }, plugins: [genericOAuth({ config: [providerConfig()] })] };
+    };
+    const upstream = await startServer({ impl: "upstream", dbFile, options: await options("upstream") });
+    const ours = await startServer({ impl: "ours", dbFile, options: await options("ours") });
+    servers.push(upstream, ours);
+    const Database = createRequire(import.meta.url)("better-sqlite3");
+    const db = new Database(dbFile);
+    const stored = (userEmail) => db.prepare(`select a."id", a."accessToken" as t from "account" a join "user" u on u."id" = a."userId" where u."email" = ?`).get(userEmail);
+    for (const [first, second] of [[ours, upstream], [upstream, ours]]) {
+      const email = uniqueEmail("sealed");
+      claims = { sub: `sealed-${email}`, email, email_verified: true, name: "Sealed" };
+      const c = new Client(first.url);
+      const flow = await socialSignIn(c);
+      assert.equal(flow.callback.headers.get("location"), "/welcome", `${first === ours ? "ours" : "upstream"}: ${flow.callback.headers.get("location")}`);
+      const row = stored(email);
+      assert.match(row.t, /^[0-9a-f]{100,}$/, "an encrypted access token, not the provider's JWT");
+      const mine = await c.post("/api/auth/get-access-token", { accountId: row.id });
+      const there = new Client(second.url);
+      there.jar = new Map(c.jar);
+      const theirs = await there.post("/api/auth/get-access-token", { accountId: row.id });
+      assert.equal(mine.status, 200, mine.text);
+      assert.equal(theirs.status, 200, theirs.text);
+      assert.equal(theirs.data.accessToken, mine.data.accessToken);
+      assert.equal(mine.data.accessToken.split(".").length, 3, "the provider's own token comes back");
+    }
+    db.close();
   });
 });

@@ -90,6 +90,42 @@ impl AuthContext {
         &self.options.secret
     }
 
+    /// A provider token as stored: encrypted with `account.encryptOAuthTokens` (upstream's
+    /// `setTokenUtil`: `$ba$<version>$<hex>` with versioned secrets, bare hex otherwise).
+    pub fn seal_token(&self, token: Option<String>) -> Option<String> {
+        let token = token?;
+        if !self.options.encrypt_oauth_tokens {
+            return Some(token);
+        }
+        Some(match self.options.secret_versions.first() {
+            Some((version, secret)) => format!("$ba${version}${}", crate::crypto::symmetric_encrypt_raw(secret, &token)),
+            None => crate::crypto::symmetric_encrypt_raw(&self.options.secret, &token),
+        })
+    }
+
+    /// A stored provider token, decrypted when it looks encrypted (upstream's
+    /// `decryptOAuthToken`); `None` when it cannot be decrypted.
+    pub fn open_token(&self, stored: Option<String>) -> Option<String> {
+        let stored = stored?;
+        let looks_encrypted = stored.starts_with("$ba$") || (stored.len() % 2 == 0 && !stored.is_empty() && stored.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !self.options.encrypt_oauth_tokens || !looks_encrypted {
+            return Some(stored);
+        }
+        if let Some(rest) = stored.strip_prefix("$ba$") {
+            let (version, hex) = rest.split_once('$')?;
+            let version: u64 = version.parse().ok()?;
+            let secret = self.options.secret_versions.iter().find(|(v, _)| *v == version).map(|(_, s)| s.as_str())?;
+            return crate::crypto::symmetric_decrypt_raw(secret, hex);
+        }
+        let secret = if self.options.secret_versions.is_empty() { Some(self.options.secret.as_str()) } else { self.options.legacy_secret.as_deref() };
+        crate::crypto::symmetric_decrypt_raw(secret?, &stored)
+    }
+
+    /// Tokens as stored (access and refresh tokens sealed; the ID token as given, as upstream).
+    pub fn seal_tokens(&self, tokens: crate::db::models::OAuthTokens) -> crate::db::models::OAuthTokens {
+        crate::db::models::OAuthTokens { access_token: self.seal_token(tokens.access_token), refresh_token: self.seal_token(tokens.refresh_token), ..tokens }
+    }
+
     /// Calls a function option and returns what it resolved to, logging a failure.
     pub async fn call_option(&self, path: &[&str], args: Vec<Value>) -> Result<Value, String> {
         let result = self.callbacks.call(path, args).await;

@@ -108,6 +108,32 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }
 
+/// Upstream's `symmetricEncrypt` with a plain secret: XChaCha20-Poly1305 keyed by
+/// SHA-256(secret), a random 24-byte nonce before the ciphertext, all hex.
+pub fn symmetric_encrypt_raw(secret: &str, data: &str) -> String {
+    use chacha20poly1305::aead::{Aead, KeyInit as _};
+    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+    let cipher = XChaCha20Poly1305::new((&sha256(secret.as_bytes())).into());
+    let mut nonce = [0u8; 24];
+    rand::fill(&mut nonce);
+    let sealed = cipher.encrypt(&XNonce::from(nonce), data.as_bytes()).expect("XChaCha20-Poly1305 encrypts any length");
+    nonce.iter().chain(&sealed).map(|b| format!("{b:02x}")).collect()
+}
+
+/// The inverse of [`symmetric_encrypt_raw`]; `None` when tampered with or not ours.
+pub fn symmetric_decrypt_raw(secret: &str, hex: &str) -> Option<String> {
+    use chacha20poly1305::aead::{Aead, KeyInit as _};
+    use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+    if hex.len() % 2 != 0 || hex.len() < 2 * (24 + 16) {
+        return None;
+    }
+    let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect::<Option<_>>()?;
+    let cipher = XChaCha20Poly1305::new((&sha256(secret.as_bytes())).into());
+    let nonce: [u8; 24] = bytes[..24].try_into().ok()?;
+    let plain = cipher.decrypt(&XNonce::from(nonce), &bytes[24..]).ok()?;
+    String::from_utf8(plain).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +180,20 @@ mod tests {
         assert!(!verify_signature("secret", "tokeN", &sign("secret", "token")));
         assert!(!verify_signature("other", "token", &sign("secret", "token")));
         assert!(!verify_signature("secret", "token", "not base64!"));
+    }
+    #[test]
+    fn symmetric_encryption_reads_upstreams_and_round_trips() {
+        // better-auth 1.7.25: symmetricEncrypt({ key: SECRET, data: "ya29.access-token" }).
+        let upstream = "9e2b2f3684b73d81f3ef204f84d40accf4fb3f028fd6c285389bdf367484bd2b26689d3fac496c7f34bf0dc79cb9c45adc70765e78e59bf56b";
+        let secret = "test-secret-for-better-auth-rs-0123456789";
+        assert_eq!(symmetric_decrypt_raw(secret, upstream).as_deref(), Some("ya29.access-token"));
+        assert_eq!(symmetric_decrypt_raw("another-secret", upstream), None);
+        let mut tampered = upstream.to_owned();
+        tampered.replace_range(60..62, "00");
+        assert_eq!(symmetric_decrypt_raw(secret, &tampered), None);
+        let sealed = symmetric_encrypt_raw(secret, "token");
+        assert_ne!(sealed, symmetric_encrypt_raw(secret, "token"), "a fresh nonce each time");
+        assert_eq!(symmetric_decrypt_raw(secret, &sealed).as_deref(), Some("token"));
+        assert_eq!(symmetric_decrypt_raw(secret, "zz"), None);
     }
 }

@@ -206,6 +206,12 @@ pub struct AuthOptions {
     pub session_fields: Vec<crate::fields::FieldDef>,
     /// `<model>.modelName` / `<model>.fields`.
     pub renames: Renames,
+    /// `secrets` / BETTER_AUTH_SECRETS: `(version, value)`, current first (empty: one `secret`).
+    pub secret_versions: Vec<(u64, String)>,
+    /// The plain secret kept beside versioned ones, for values encrypted before rotation.
+    pub legacy_secret: Option<String>,
+    /// `account.encryptOAuthTokens`.
+    pub encrypt_oauth_tokens: bool,
     /// `socialProviders` and `genericOAuth` providers.
     pub providers: Vec<crate::oauth::Provider>,
     pub account_linking: AccountLinking,
@@ -463,10 +469,7 @@ impl AuthOptions {
         options.renames = Renames::parse(raw)?;
         options.providers = crate::oauth::providers::parse(raw, &mut warnings)?;
         options.account_linking = AccountLinking::parse(raw)?;
-        if raw.pointer("/account/encryptOAuthTokens") == Some(&Value::Bool(true)) {
-            // Storing tokens in clear text when asked to encrypt them is worse than not starting.
-            return Err(OptionsError("better-auth-rs: option `account.encryptOAuthTokens` is not supported yet; tokens would be stored unencrypted".into()));
-        }
+        options.encrypt_oauth_tokens = raw.pointer("/account/encryptOAuthTokens") == Some(&Value::Bool(true));
         Names::new(options.database.dialect, &options.renames, &options.user_fields, &options.session_fields).check()?;
         Ok((options, warnings))
     }
@@ -487,17 +490,21 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
 
     // Versioned `secrets` (or BETTER_AUTH_SECRETS): the first is current and signs cookies;
     // as upstream, rotation applies only to encrypted values, which this version has none of.
-    let versioned = match raw.secrets {
-        Some(list) => Some(current_versioned_secret(list.into_iter().map(|s| (s.version, s.value)).collect(), "secrets")?),
+    let secret_versions = match raw.secrets {
+        Some(list) => checked_versioned_secrets(list.into_iter().map(|s| (s.version, s.value)).collect(), "secrets")?,
         None => match env.get("BETTER_AUTH_SECRETS") {
-            Some(list) => Some(current_versioned_secret(parse_secrets_env(list)?, "BETTER_AUTH_SECRETS")?),
-            None => None,
+            Some(list) => checked_versioned_secrets(parse_secrets_env(list)?, "BETTER_AUTH_SECRETS")?,
+            None => Vec::new(),
         },
     };
-    let secret = versioned
-        .or(raw.secret.filter(|s| !s.is_empty()))
+    let plain_secret = raw
+        .secret
+        .filter(|s| !s.is_empty())
         .or_else(|| env.get("BETTER_AUTH_SECRET").map(str::to_owned))
         .or_else(|| env.get("AUTH_SECRET").map(str::to_owned));
+    // With versioned secrets the plain one stays as the legacy key for older encrypted values.
+    let legacy_secret = if secret_versions.is_empty() { None } else { plain_secret.clone() };
+    let secret = secret_versions.first().map(|(_, value)| value.clone()).or(plain_secret);
     let secret = match secret {
         Some(secret) => {
             if secret == DEFAULT_SECRET && production {
@@ -650,6 +657,9 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         user_fields,
         session_fields,
         renames: Renames::default(),
+        secret_versions,
+        legacy_secret,
+        encrypt_oauth_tokens: false,
         providers: Vec::new(),
         account_linking: AccountLinking { enabled: true, trusted_providers: Vec::new(), require_local_email_verified: true, disable_implicit_linking: false, allow_different_emails: false },
         secret,
@@ -753,9 +763,10 @@ fn parse_secrets_env(list: &str) -> Result<Vec<(Value, String)>, OptionsError> {
         .collect()
 }
 
-/// Upstream's checks on versioned secrets; returns the current (first) one.
-fn current_versioned_secret(list: Vec<(Value, String)>, path: &str) -> Result<String, OptionsError> {
+/// Upstream's checks on versioned secrets; `(version, secret)`, the current (first) one first.
+fn checked_versioned_secrets(list: Vec<(Value, String)>, path: &str) -> Result<Vec<(u64, String)>, OptionsError> {
     let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
     for (version, value) in &list {
         let number = match version {
             Value::Number(n) => n.as_u64(),
@@ -769,8 +780,12 @@ fn current_versioned_secret(list: Vec<(Value, String)>, path: &str) -> Result<St
         if !seen.insert(number) {
             return Err(invalid(path, format!("duplicate version {number}")));
         }
+        out.push((number, value.clone()));
     }
-    list.into_iter().next().map(|(_, value)| value).ok_or_else(|| invalid(path, "must contain at least one entry"))
+    if out.is_empty() {
+        return Err(invalid(path, "must contain at least one entry"));
+    }
+    Ok(out)
 }
 
 fn resolve_cookie_cache(raw: RawCookieCache) -> Result<Option<crate::cookie_cache::CookieCacheOptions>, OptionsError> {
@@ -936,7 +951,7 @@ mod tests {
     fn unsupported_upstream_key_warns() {
         let (_, w) = AuthOptions::parse(&json!({"appName": "x", "account": {"storeAccountCookie": true}}), &env(&[])).unwrap();
         assert!(w.0.iter().any(|l| l.contains("`account.storeAccountCookie`")), "{:?}", w.0);
-        assert!(AuthOptions::parse(&json!({"account": {"encryptOAuthTokens": true}}), &env(&[])).unwrap_err().0.contains("encryptOAuthTokens"));
+
     }
 
     #[test]

@@ -87,16 +87,21 @@ fn date_ms(value: &serde_json::Value) -> Option<i64> {
     value.as_str().and_then(crate::time_util::parse_iso)
 }
 
-fn stored_tokens(row: &serde_json::Value) -> crate::db::models::OAuthTokens {
+/// The row's tokens, opened (`None`: an encrypted token that does not decrypt).
+fn stored_tokens(call: &Call<'_>, row: &serde_json::Value) -> Option<crate::db::models::OAuthTokens> {
     let text = |k: &str| row[k].as_str().map(str::to_owned);
-    crate::db::models::OAuthTokens {
-        access_token: text("accessToken"),
-        refresh_token: text("refreshToken"),
+    let open = |k: &str| match text(k) {
+        None => Some(None),
+        stored => call.ctx.open_token(stored).map(Some),
+    };
+    Some(crate::db::models::OAuthTokens {
+        access_token: open("accessToken")?,
+        refresh_token: open("refreshToken")?,
         id_token: text("idToken"),
         access_token_expires_at: date_ms(&row["accessTokenExpiresAt"]),
         refresh_token_expires_at: date_ms(&row["refreshTokenExpiresAt"]),
         scope: text("scope"),
-    }
+    })
 }
 
 fn scopes_list(scope: Option<&str>) -> Vec<String> {
@@ -114,15 +119,14 @@ async fn valid_access_token(call: &Call<'_>, row: &serde_json::Value) -> Result<
     let Some(provider) = ctx.provider(provider_id).await? else {
         return Err(custom(400, "PROVIDER_NOT_SUPPORTED", format!("Provider {provider_id} is not supported.")));
     };
-    let mut tokens = stored_tokens(row);
+    let failed = || custom(400, "FAILED_TO_GET_ACCESS_TOKEN", "Failed to get a valid access token".into());
+    let mut tokens = stored_tokens(call, row).ok_or_else(failed)?;
     let now = crate::time_util::now_ms();
     let expired = tokens.access_token_expires_at.is_some_and(|at| at - now < 5000);
     if let (true, Some(refresh)) = (expired, tokens.refresh_token.clone()) {
-        let fresh = crate::oauth::refresh_tokens(&provider, &refresh, now)
-            .await
-            .map_err(|_| custom(400, "FAILED_TO_GET_ACCESS_TOKEN", "Failed to get a valid access token".into()))?;
+        let fresh = crate::oauth::refresh_tokens(&provider, &refresh, now).await.map_err(|_| failed())?;
         let id = row["id"].as_str().unwrap_or_default();
-        ctx.db.update_oauth_tokens(id, provider_id, &fresh, None, now).await.or_internal(&ctx.logger, "token refresh")?;
+        ctx.db.update_oauth_tokens(id, provider_id, &ctx.seal_tokens(fresh.clone()), None, now).await.or_internal(&ctx.logger, "token refresh")?;
         tokens.access_token = fresh.access_token;
         tokens.access_token_expires_at = fresh.access_token_expires_at.or(tokens.access_token_expires_at);
         tokens.id_token = fresh.id_token.or(tokens.id_token);
@@ -156,16 +160,15 @@ pub async fn refresh_token(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let Some(provider) = ctx.provider(&provider_id).await? else {
         return Err(custom(400, "PROVIDER_NOT_SUPPORTED", format!("Provider {provider_id} is not supported.")));
     };
-    let stored = stored_tokens(&row);
+    let refresh_failed = || custom(400, "FAILED_TO_REFRESH_ACCESS_TOKEN", "Failed to refresh access token".into());
+    let stored = stored_tokens(call, &row).ok_or_else(refresh_failed)?;
     let Some(refresh) = stored.refresh_token.clone() else {
         return Err(custom(400, "REFRESH_TOKEN_NOT_FOUND", "Refresh token not found".into()));
     };
     let now = crate::time_util::now_ms();
-    let fresh = crate::oauth::refresh_tokens(&provider, &refresh, now)
-        .await
-        .map_err(|_| custom(400, "FAILED_TO_REFRESH_ACCESS_TOKEN", "Failed to refresh access token".into()))?;
+    let fresh = crate::oauth::refresh_tokens(&provider, &refresh, now).await.map_err(|_| refresh_failed())?;
     // `scope` stays: a refresh may answer with fewer.
-    ctx.db.update_oauth_tokens(&account_id, &provider_id, &fresh, None, now).await.or_internal(&ctx.logger, "refresh-token")?;
+    ctx.db.update_oauth_tokens(&account_id, &provider_id, &ctx.seal_tokens(fresh.clone()), None, now).await.or_internal(&ctx.logger, "refresh-token")?;
     // Missing values are left out, stored nulls answered as null (upstream's undefined/null).
     let mut answer = serde_json::Map::new();
     if let Some(token) = &fresh.access_token {

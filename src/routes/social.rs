@@ -422,10 +422,10 @@ async fn link_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, lin
         }
         let stored_scope = ctx.db.account_rows(user_id).await.map_err(internal)?.into_iter().find(|r| r["id"] == account_row_id.as_str()).and_then(|r| r["scope"].as_str().map(str::to_owned));
         let merged = merge_scopes(stored_scope.as_deref(), tokens.scope.as_deref());
-        ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &tokens, merged.as_deref(), now).await.map_err(internal)?;
+        ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens), merged.as_deref(), now).await.map_err(internal)?;
         return Ok(());
     }
-    let account = new_account(provider, info, user_id, tokens, now);
+    let account = new_account(call, provider, info, user_id, tokens, now);
     match db_hooks::before_create(call, "account", account.row_json()).await {
         Ok(Before::Abort) => return Err(Failure::Reason("unable to link account")),
         Ok(Before::Proceed(_)) => {}
@@ -476,7 +476,7 @@ async fn resolve_user(
     }
     let mut user = if let Some((account_row_id, user_id)) = linked.into_iter().next() {
         let Some(user) = ctx.db.find_user_by_id(&user_id).await.map_err(internal)? else { return Err(Failure::Reason("unable to link account")) };
-        if !ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &tokens, None, now).await.map_err(internal)? {
+        if !ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens.clone()), None, now).await.map_err(internal)? {
             return Err(Failure::Reason("unable to update account"));
         }
         promote_verified(call, user, info, email).await?
@@ -487,7 +487,7 @@ async fn resolve_user(
         if refused {
             return Err(Failure::Reason("account not linked"));
         }
-        let account = new_account(provider, info, &user.id, tokens, now);
+        let account = new_account(call, provider, info, &user.id, tokens, now);
         match db_hooks::before_create(call, "account", account.row_json()).await {
             Ok(Before::Abort) => return Err(Failure::Reason("unable to link account")),
             Ok(Before::Proceed(_)) => {}
@@ -519,7 +519,7 @@ async fn resolve_user(
             Ok(Before::Proceed(data)) => db_hooks::merge_user(&mut user, &data, &ctx.options.user_fields),
             Err(thrown) => return Err(Failure::Api(thrown.or(ApiError::internal()))),
         }
-        let account = new_account(provider, info, &user.id, tokens, now);
+        let account = new_account(call, provider, info, &user.id, tokens, now);
         let account = match db_hooks::before_create(call, "account", account.row_json()).await {
             Ok(Before::Abort) => None,
             Ok(Before::Proceed(_)) => Some(account),
@@ -563,6 +563,8 @@ async fn promote_verified(call: &Call<'_>, user: User, info: &UserInfo, email: &
     }
 }
 
-fn new_account(provider: &Provider, info: &UserInfo, user_id: &str, tokens: OAuthTokens, now: i64) -> OAuthAccount {
+/// The account row to insert (tokens sealed as configured).
+fn new_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, user_id: &str, tokens: OAuthTokens, now: i64) -> OAuthAccount {
+    let tokens = call.ctx.seal_tokens(tokens);
     OAuthAccount { id: generate_id(), account_id: info.id.clone(), provider_id: provider.id.clone(), user_id: user_id.to_owned(), tokens, created_at: now, updated_at: now }
 }
