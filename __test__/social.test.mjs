@@ -384,3 +384,48 @@ describe("tokens encrypted at rest (account.encryptOAuthTokens), shared with ups
     db.close();
   });
 });
+
+describe("official client: signIn.social", () => {
+  it("returns the authorization URL and, after the provider, a session, as with upstream", async () => {
+    const { createAuthClient } = await import("better-auth/client");
+    const { parseSetCookies } = await import("./helpers.mjs");
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serve(impl);
+      try {
+        const jar = new Map();
+        const customFetchImpl = async (input, init = {}) => {
+          const headers = new Headers(init.headers);
+          headers.set("origin", "http://localhost:5173");
+          if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
+          const response = await fetch(input, { ...init, headers, redirect: "manual" });
+          for (const [name, c] of Object.entries(parseSetCookies(response.headers.getSetCookie()))) {
+            if (c.maxAge === 0) jar.delete(name);
+            else jar.set(name, c.value);
+          }
+          return response;
+        };
+        const client = createAuthClient({ baseURL: server.url, fetchOptions: { customFetchImpl } });
+        const email = uniqueEmail(`client-social-${impl}`);
+        claims = { sub: `client-${email}`, email, email_verified: true, name: "Client Social" };
+        const started = await client.signIn.social({ provider: "mock", callbackURL: "/dashboard" });
+        const authorize = await fetch(started.data.url, { redirect: "manual" });
+        const back = new URL(authorize.headers.get("location"));
+        await customFetchImpl(`${server.url}${back.pathname}${back.search}`);
+        const session = await client.getSession();
+        const accounts = await client.listAccounts();
+        const unknown = await client.signIn.social({ provider: "nope" });
+        outcomes[impl] = {
+          started: [Object.keys(started.data).sort(), started.data.redirect, started.error],
+          session: session.data?.user.email === email,
+          accounts: accounts.data?.map((a) => a.providerId),
+          unknown: [unknown.error?.status, unknown.error?.code],
+        };
+      } finally {
+        await server.close();
+      }
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.deepEqual(outcomes.ours, { started: [["redirect", "url"], true, null], session: true, accounts: ["mock"], unknown: [404, "PROVIDER_NOT_FOUND"] });
+  });
+});

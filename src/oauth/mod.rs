@@ -1,6 +1,7 @@
 //! OAuth 2.0 / OpenID Connect on one core (spec §11): each provider is a small description
 //! (endpoints, default scopes, how its profile maps to a user); the flow is shared.
 
+pub mod declared;
 pub mod id_token;
 pub mod providers;
 
@@ -224,7 +225,9 @@ pub fn authorization_url(provider: &Provider, request: &AuthorizationRequest) ->
         q.append_pair("response_type", provider.response_type);
         q.append_pair("client_id", &provider.client_id);
         q.append_pair("state", request.state);
-        q.append_pair("scope", &request.scopes.join(" "));
+        if !request.scopes.is_empty() {
+            q.append_pair("scope", &request.scopes.join(" "));
+        }
         q.append_pair("redirect_uri", request.redirect_uri);
         if let Some(hint) = request.login_hint {
             q.append_pair("login_hint", hint);

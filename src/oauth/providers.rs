@@ -16,6 +16,8 @@ pub enum ProviderKind {
     Microsoft,
     Apple,
     Gitlab { api_base: String },
+    /// One of upstream's other providers, described by data.
+    Declared(&'static super::declared::Declared),
     /// `genericOAuth`: `discoveryUrl` or explicit endpoints.
     Generic { user_info_url: Option<String>, discovery_url: Option<String>, oidc: bool },
 }
@@ -71,11 +73,7 @@ pub struct UserInfo {
 }
 
 /// Upstream's social providers we do not implement yet: accepted with a warning.
-const NOT_YET: &[&str] = &[
-    "atlassian", "cognito", "dropbox", "facebook", "figma", "huggingface", "kakao", "kick", "line", "linear", "linkedin", "naver", "notion",
-    "paybin", "paypal", "polar", "railway", "reddit", "roblox", "salesforce", "slack", "spotify", "tiktok", "twitch", "twitter", "vercel", "vk",
-    "wechat", "zoom", "microsoft-entra-id",
-];
+const NOT_YET: &[&str] = &["cognito", "facebook", "linear", "paybin", "paypal", "salesforce", "tiktok", "twitter", "vercel", "vk", "wechat", "microsoft-entra-id"];
 
 fn invalid(path: &str, why: impl std::fmt::Display) -> OptionsError {
     OptionsError(format!("better-auth-rs: invalid option `{path}`: {why}"))
@@ -260,11 +258,20 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
             let issuer = issuer.trim_end_matches('/').to_owned();
             (ProviderKind::Gitlab { api_base: issuer.clone() }, format!("{issuer}/oauth/authorize"), format!("{issuer}/oauth/token"), &["read_user"], true)
         }
-        _ => return Ok(None),
+        other => match super::declared::find(other) {
+            Some(d) => (ProviderKind::Declared(d), d.authorize.into(), d.token.into(), d.scopes, d.pkce),
+            None => return Ok(None),
+        },
     };
     let mut scopes: Vec<String> = if r.flag("disableDefaultScope")? { Vec::new() } else { defaults.iter().map(|s| s.to_string()).collect() };
     scopes.extend(r.strings("scope")?);
-    let mut authorization_params = Vec::new();
+    let mut authorization_params: Vec<(String, String)> = Vec::new();
+    if let ProviderKind::Declared(d) = &kind {
+        authorization_params.extend(d.params.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        if d.no_scope {
+            scopes.clear();
+        }
+    }
     if kind == ProviderKind::Google && map.get("includeGrantedScopes") != Some(&Value::Bool(false)) {
         authorization_params.push(("include_granted_scopes".into(), "true".into()));
     }
@@ -276,7 +283,7 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
         id: id.to_owned(),
         client_id: r.client_id()?,
         client_secret: r.string("clientSecret")?,
-        client_auth: ClientAuth::Post,
+        client_auth: if matches!(&kind, ProviderKind::Declared(d) if d.basic_auth) { ClientAuth::Basic } else { ClientAuth::Post },
         authorization_endpoint: r.string("authorizationEndpoint")?.unwrap_or(auth),
         token_endpoint: token,
         scopes,
@@ -470,6 +477,7 @@ impl Provider {
                 let info = discord_user(&profile);
                 (profile, info)
             }
+            ProviderKind::Declared(d) => d.user_info(access, tokens.id_token.as_deref()).await?,
             ProviderKind::Gitlab { api_base } => {
                 let Value::Object(profile) = get_json(&format!("{api_base}/api/v4/user"), access, &[]).await? else { return None };
                 let info = gitlab_user(&profile)?;
