@@ -429,3 +429,87 @@ describe("official client: signIn.social", () => {
     assert.deepEqual(outcomes.ours, { started: [["redirect", "url"], true, null], session: true, accounts: ["mock"], unknown: [404, "PROVIDER_NOT_FOUND"] });
   });
 });
+
+describe("profile updates and account hooks on social sign-in, as upstream", () => {
+  async function serveWith(impl, { provider = {}, options = {} } = {}) {
+    const { genericOAuth } = impl === "ours" ? await import("../plugins.js") : await import("better-auth/plugins");
+    return startServer({ impl, options: { ...options, plugins: [genericOAuth({ config: [providerConfig(provider)] })] } });
+  }
+
+  it("overrides the user from the provider on each sign-in with overrideUserInfo", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serveWith(impl, { provider: { overrideUserInfo: true } });
+      try {
+        const email = uniqueEmail(`override-${impl}`);
+        claims = { sub: `o-${email}`, email, email_verified: true, name: "First Name", picture: "https://example.com/1.png" };
+        await socialSignIn(new Client(server.url));
+        claims = { ...claims, name: "Second Name", picture: "https://example.com/2.png" };
+        const c = new Client(server.url);
+        await socialSignIn(c);
+        const user = (await c.request("/api/auth/get-session")).data?.user;
+        outcomes[impl] = [user?.name, user?.image, user?.emailVerified];
+      } finally {
+        await server.close();
+      }
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.deepEqual(outcomes.ours, ["Second Name", "https://example.com/2.png", true]);
+  });
+
+  it("copies the provider's name onto the user when linking with updateUserInfoOnLink", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await serveWith(impl, { options: { account: { accountLinking: { updateUserInfoOnLink: true } } } });
+      try {
+        const email = uniqueEmail(`onlink-${impl}`);
+        const c = new Client(server.url);
+        await c.post("/api/auth/sign-up/email", { name: "Before Link", email, password: "password123" });
+        claims = { sub: `l-${email}`, email, email_verified: true, name: "After Link", picture: "https://example.com/l.png" };
+        const start = await c.post("/api/auth/link-social", { provider: "mock", callbackURL: "/linked" });
+        const back = new URL((await fetch(start.data.url, { redirect: "manual" })).headers.get("location"));
+        const linked = await c.request(back.pathname + back.search);
+        const user = (await c.request("/api/auth/get-session?disableCookieCache=true")).data?.user;
+        outcomes[impl] = [linked.headers.get("location"), user?.name, user?.image];
+      } finally {
+        await server.close();
+      }
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.deepEqual(outcomes.ours, ["/linked", "After Link", "https://example.com/l.png"]);
+  });
+
+  it("stores what a databaseHooks.account.create.before hook returns", async () => {
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const seen = [];
+      const server = await serveWith(impl, {
+        options: {
+          databaseHooks: {
+            account: {
+              create: {
+                before: async (account) => {
+                  seen.push([account.providerId, account.accountId === claims.sub, typeof account.accessToken]);
+                  return { data: { ...account, accessToken: `wrapped:${account.accessToken.length > 0}` } };
+                },
+              },
+            },
+          },
+        },
+      });
+      try {
+        const email = uniqueEmail(`hooked-${impl}`);
+        claims = { sub: `h-${email}`, email, email_verified: true, name: "Hooked" };
+        const c = new Client(server.url);
+        await socialSignIn(c);
+        const account = (await c.request("/api/auth/list-accounts")).data.find((a) => a.providerId === "mock");
+        const token = await c.post("/api/auth/get-access-token", { accountId: account.id });
+        outcomes[impl] = [seen, token.data?.accessToken];
+      } finally {
+        await server.close();
+      }
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.equal(outcomes.ours[1], "wrapped:true");
+  });
+});

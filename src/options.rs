@@ -250,6 +250,10 @@ pub struct AccountLinking {
     pub require_local_email_verified: bool,
     pub disable_implicit_linking: bool,
     pub allow_different_emails: bool,
+    /// Copy the provider's name, image and mapped fields onto the user when linking.
+    pub update_user_info_on_link: bool,
+    /// `account.updateAccountOnSignIn` (default true): fresh tokens on each social sign-in.
+    pub update_account_on_sign_in: bool,
 }
 
 impl AccountLinking {
@@ -272,6 +276,12 @@ impl AccountLinking {
             require_local_email_verified: flag("requireLocalEmailVerified", true)?,
             disable_implicit_linking: flag("disableImplicitLinking", false)?,
             allow_different_emails: flag("allowDifferentEmails", false)?,
+            update_user_info_on_link: flag("updateUserInfoOnLink", false)?,
+            update_account_on_sign_in: match raw.pointer("/account/updateAccountOnSignIn") {
+                None | Some(Value::Null) => true,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(invalid("account.updateAccountOnSignIn", "expected true or false")),
+            },
         })
     }
 }
@@ -661,7 +671,7 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         legacy_secret,
         encrypt_oauth_tokens: false,
         providers: Vec::new(),
-        account_linking: AccountLinking { enabled: true, trusted_providers: Vec::new(), require_local_email_verified: true, disable_implicit_linking: false, allow_different_emails: false },
+        account_linking: AccountLinking { enabled: true, trusted_providers: Vec::new(), require_local_email_verified: true, disable_implicit_linking: false, allow_different_emails: false, update_user_info_on_link: false, update_account_on_sign_in: true },
         secret,
         base_origin,
         base_path,

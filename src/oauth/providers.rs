@@ -57,6 +57,8 @@ pub struct Provider {
     pub id_token: Option<IdTokenConfig>,
     /// `disableIdTokenSignIn`.
     pub id_token_sign_in: bool,
+    /// `overrideUserInfoOnSignIn` (genericOAuth: `overrideUserInfo`).
+    pub override_user_info: bool,
 }
 
 /// A provider's profile, raw (what `mapProfileToUser` and `/account-info` see).
@@ -185,7 +187,7 @@ pub fn parse(raw: &Value, warnings: &mut OptionWarnings) -> Result<Vec<Provider>
 const BUILT_IN_KEYS: &[&str] = &[
     "clientId", "clientSecret", "scope", "disableDefaultScope", "redirectURI", "authorizationEndpoint", "prompt", "accessType", "mapProfileToUser",
     "disableSignUp", "disableImplicitSignUp", "requireEmailVerification", "enabled", "tenantId", "authority", "issuer", "includeGrantedScopes", "hd",
-    "disableIdTokenSignIn", "audience", "appBundleIdentifier",
+    "disableIdTokenSignIn", "audience", "appBundleIdentifier", "overrideUserInfoOnSignIn",
 ];
 
 /// Options that decide who the user is: ignoring them would sign the wrong people in, so
@@ -304,6 +306,7 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
         issuer: None,
         id_token: id_token_config,
         id_token_sign_in: !r.flag("disableIdTokenSignIn")?,
+        override_user_info: r.flag("overrideUserInfoOnSignIn")?,
         kind,
     }))
 }
@@ -312,12 +315,12 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
 const GENERIC_KEYS: &[&str] = &[
     "providerId", "clientId", "clientSecret", "authorizationUrl", "tokenUrl", "userInfoUrl", "discoveryUrl", "scopes", "pkce", "redirectURI",
     "prompt", "accessType", "responseMode", "authorizationUrlParams", "disableSignUp", "disableImplicitSignUp", "requireEmailVerification",
-    "mapProfileToUser", "authentication",
+    "mapProfileToUser", "authentication", "overrideUserInfo",
 ];
 const GENERIC_NOT_YET: &[&str] = &[
     "name", "endSessionEndpoint", "postLogoutRedirectURI", "disableProviderLogout",
     "tokenEndpointAuth", "responseType", "accessTokenExpiresIn", "tokenUrlParams", "refreshTokenParams",
-    "discoveryHeaders", "authorizationHeaders", "overrideUserInfo", "allowIdpInitiated", "disableIdTokenNonceBinding",
+    "discoveryHeaders", "authorizationHeaders", "allowIdpInitiated", "disableIdTokenNonceBinding",
 ];
 
 fn generic(map: &Map<String, Value>, path: String, warnings: &mut OptionWarnings) -> Result<Provider, OptionsError> {
@@ -373,6 +376,7 @@ fn generic(map: &Map<String, Value>, path: String, warnings: &mut OptionWarnings
         issuer: None,
         id_token: None,
         id_token_sign_in: true,
+        override_user_info: r.flag("overrideUserInfo")?,
         id,
     })
 }

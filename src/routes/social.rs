@@ -327,7 +327,7 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let mapped = map_profile(call, &provider, &profile, &mut info).await?;
     let Some(callback_url) = field("callbackURL") else { return Err(fail(&error_url, "no_callback_url")) };
     if let Some(link) = data.get("link") {
-        return match link_account(call, &provider, &info, link, tokens).await {
+        return match link_account(call, &provider, &info, &mapped, link, tokens).await {
             Ok(()) => Err(ApiError::redirect(callback_url)),
             Err(Failure::Reason(reason)) => Err(fail(&error_url, &reason.replace(' ', "_"))),
             Err(Failure::Api(e)) => Err(api_error_redirect(&error_url, e)),
@@ -391,7 +391,7 @@ fn api_error_redirect(error_url: &str, e: ApiError) -> ApiError {
 /// vouch for the email (or be trusted), the emails must match unless `allowDifferentEmails`,
 /// and the account may not belong to someone else. An existing own account gets the new
 /// tokens and the union of scopes.
-async fn link_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, link: &Value, tokens: OAuthTokens) -> Result<(), Failure> {
+async fn link_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, mapped: &Map<String, Value>, link: &Value, tokens: OAuthTokens) -> Result<(), Failure> {
     let ctx = call.ctx;
     let internal = |e: crate::db::DbError| {
         ctx.logger.error(&format!("oauth link: {e}"));
@@ -423,16 +423,57 @@ async fn link_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, lin
         let stored_scope = ctx.db.account_rows(user_id).await.map_err(internal)?.into_iter().find(|r| r["id"] == account_row_id.as_str()).and_then(|r| r["scope"].as_str().map(str::to_owned));
         let merged = merge_scopes(stored_scope.as_deref(), tokens.scope.as_deref());
         ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens), merged.as_deref(), now).await.map_err(internal)?;
+        update_user_info_on_link(call, user_id, info, mapped).await;
         return Ok(());
     }
-    let account = new_account(call, provider, info, user_id, tokens, now);
+    let mut account = new_account(call, provider, info, user_id, tokens, now);
     match db_hooks::before_create(call, "account", account.row_json()).await {
         Ok(Before::Abort) => return Err(Failure::Reason("unable to link account")),
-        Ok(Before::Proceed(_)) => {}
+        Ok(Before::Proceed(data)) => merge_account(&mut account, &data),
         Err(thrown) => return Err(Failure::Api(thrown.or(ApiError::internal()))),
     }
     ctx.db.link_oauth_account(&account).await.map_err(|_| Failure::Reason("unable to link account"))?;
-    db_hooks::after_create(call, "account", account.row_json()).await.map_err(|t| Failure::Api(t.or(ApiError::internal())))
+    db_hooks::after_create(call, "account", account.row_json()).await.map_err(|t| Failure::Api(t.or(ApiError::internal())))?;
+    update_user_info_on_link(call, user_id, info, mapped).await;
+    Ok(())
+}
+
+/// `accountLinking.updateUserInfoOnLink`: the provider's name, image and mapped fields onto
+/// the user (a failure is logged, never fatal, as upstream).
+async fn update_user_info_on_link(call: &Call<'_>, user_id: &str, info: &UserInfo, mapped: &Map<String, Value>) -> Option<User> {
+    let ctx = call.ctx;
+    if !ctx.options.account_linking.update_user_info_on_link {
+        return None;
+    }
+    let fields = ctx.field_input("user", mapped, crate::fields::Mode::Update).await.ok().unwrap_or_default();
+    match ctx.db.update_user(user_id, Some(&info.name), Some(info.image.as_deref()), &fields, now_ms()).await {
+        Ok(user) => user,
+        Err(e) => {
+            ctx.logger.warn(&format!("Could not update user info on account link: {e}"));
+            None
+        }
+    }
+}
+
+/// `overrideUserInfoOnSignIn`: name, image, email and mapped fields from the provider on every
+/// sign-in; the email stays verified when it is unchanged.
+async fn override_user_info(call: &Call<'_>, user: User, info: &UserInfo, email: &str, mapped: &Map<String, Value>) -> Result<User, Failure> {
+    let ctx = call.ctx;
+    let fields = ctx.field_input("user", mapped, crate::fields::Mode::Update).await.ok().unwrap_or_default();
+    let now = now_ms();
+    let verified = if email == user.email { user.email_verified || info.email_verified } else { info.email_verified };
+    let updated = async {
+        ctx.db.update_user(&user.id, Some(&info.name), Some(info.image.as_deref()), &fields, now).await?;
+        ctx.db.update_user_email(&user.id, email, verified, now).await
+    };
+    match updated.await {
+        Ok(Some(updated)) => Ok(updated),
+        Ok(None) => Ok(user),
+        Err(e) => {
+            ctx.logger.warn(&format!("Could not update user info during OAuth sign in; preserving existing user for session: {e}"));
+            Ok(user)
+        }
+    }
 }
 
 /// The stored scopes and the new ones, each once, in order (comma-joined).
@@ -476,10 +517,17 @@ async fn resolve_user(
     }
     let mut user = if let Some((account_row_id, user_id)) = linked.into_iter().next() {
         let Some(user) = ctx.db.find_user_by_id(&user_id).await.map_err(internal)? else { return Err(Failure::Reason("unable to link account")) };
-        if !ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens.clone()), None, now).await.map_err(internal)? {
+        if ctx.options.account_linking.update_account_on_sign_in
+            && !ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens.clone()), None, now).await.map_err(internal)?
+        {
             return Err(Failure::Reason("unable to update account"));
         }
-        promote_verified(call, user, info, email).await?
+        let user = promote_verified(call, user, info, email).await?;
+        if provider.override_user_info {
+            override_user_info(call, user, info, email, &mapped).await?
+        } else {
+            user
+        }
     } else if let Some(user) = ctx.db.find_user_by_email(email).await.map_err(internal)? {
         let linking = &ctx.options.account_linking;
         let trusted = linking.trusted_providers.iter().any(|p| p == &provider.id);
@@ -487,15 +535,16 @@ async fn resolve_user(
         if refused {
             return Err(Failure::Reason("account not linked"));
         }
-        let account = new_account(call, provider, info, &user.id, tokens, now);
+        let mut account = new_account(call, provider, info, &user.id, tokens, now);
         match db_hooks::before_create(call, "account", account.row_json()).await {
             Ok(Before::Abort) => return Err(Failure::Reason("unable to link account")),
-            Ok(Before::Proceed(_)) => {}
+            Ok(Before::Proceed(data)) => merge_account(&mut account, &data),
             Err(thrown) => return Err(Failure::Api(thrown.or(ApiError::internal()))),
         }
         ctx.db.link_oauth_account(&account).await.map_err(|_| Failure::Reason("unable to link account"))?;
         db_hooks::after_create(call, "account", account.row_json()).await.map_err(|t| Failure::Api(t.or(ApiError::internal())))?;
-        promote_verified(call, user, info, email).await?
+        let user = promote_verified(call, user, info, email).await?;
+        update_user_info_on_link(call, &user.id, info, &mapped).await.unwrap_or(user)
     } else {
         let disable_sign_up = (provider.disable_implicit_sign_up && !request_sign_up) || provider.disable_sign_up;
         if disable_sign_up {
@@ -519,10 +568,13 @@ async fn resolve_user(
             Ok(Before::Proceed(data)) => db_hooks::merge_user(&mut user, &data, &ctx.options.user_fields),
             Err(thrown) => return Err(Failure::Api(thrown.or(ApiError::internal()))),
         }
-        let account = new_account(call, provider, info, &user.id, tokens, now);
+        let mut account = new_account(call, provider, info, &user.id, tokens, now);
         let account = match db_hooks::before_create(call, "account", account.row_json()).await {
             Ok(Before::Abort) => None,
-            Ok(Before::Proceed(_)) => Some(account),
+            Ok(Before::Proceed(data)) => {
+                merge_account(&mut account, &data);
+                Some(account)
+            }
             Err(thrown) => return Err(Failure::Api(thrown.or(ApiError::internal()))),
         };
         if let Err(e) = ctx.db.create_user_with_oauth_account(&user, account.as_ref()).await {
@@ -559,6 +611,21 @@ async fn promote_verified(call: &Call<'_>, user: User, info: &UserInfo, email: &
         Err(e) => {
             ctx.logger.error(&format!("oauth: {e}"));
             Err(Failure::Reason("internal server error"))
+        }
+    }
+}
+
+/// A `databaseHooks.account.create.before` answer `{ data }` over the row (tokens, scope).
+fn merge_account(account: &mut OAuthAccount, data: &Map<String, Value>) {
+    let text = |k: &str| match data.get(k) {
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(Value::Null) => Some(None),
+        _ => None,
+    };
+    let t = &mut account.tokens;
+    for (key, slot) in [("accessToken", &mut t.access_token), ("refreshToken", &mut t.refresh_token), ("idToken", &mut t.id_token), ("scope", &mut t.scope)] {
+        if let Some(value) = text(key) {
+            *slot = value;
         }
     }
 }
