@@ -216,6 +216,10 @@ describe("linking and provider tokens, as upstream", () => {
       // Verified and the same: linked, no new session.
       claims = { email, email_verified: true, name: "L" };
       start = await c.post("/api/auth/link-social", { provider: "mock", callbackURL: "/linked", errorCallbackURL: "/oops" });
+      // The state row never holds the linking session's token in the clear.
+      const sessionToken = decodeURIComponent(c.jar.get("better-auth.session_token")).split(".")[0];
+      const stateRows = new (createRequire(import.meta.url)("better-sqlite3"))(server.file).prepare(`select "value" from "verification" where "identifier" like 'auth-state:%'`).all();
+      steps.push(["sealed", stateRows.length > 0 && stateRows.every((r) => !r.value.includes(sessionToken))]);
       const linked = await complete(c, start);
       steps.push(["linked", linked.headers.get("location"), Object.keys(linked.cookies).filter((n) => n.includes("session_token"))]);
       const accounts = (await c.request("/api/auth/list-accounts")).data;
@@ -233,6 +237,7 @@ describe("linking and provider tokens, as upstream", () => {
     assert.deepEqual(outcomes.ours.map((s) => s[1]).slice(2), [
       "/oops?error=email_doesn't_match".replace("doesn't", "does_not"),
       "/oops?error=unable_to_link_account",
+      true,
       "/linked",
       ["credential", "mock"],
       "/oops?error=account_already_linked_to_different_user",
@@ -337,14 +342,69 @@ describe("OpenID discovery: verified ID tokens and nonces, as upstream", () => {
       const expired = await idp.issuer.buildToken({ expiresIn: -3600, scopesOrTransform: (_h, pl) => Object.assign(pl, { sub: "e", aud: "client-oidc", email: uniqueEmail("exp") }) });
       const r4 = await new Client(server.url).post("/api/auth/sign-in/social", { provider: "oidc", idToken: { token: expired } });
       steps.push(["expired", r4.status, r4.data?.code]);
+      const future = Math.floor(Date.now() / 1000) + 3600;
+      const early = await mint({ sub: "f", aud: "client-oidc", email: uniqueEmail("future"), iat: future, nbf: future });
+      const r6 = await new Client(server.url).post("/api/auth/sign-in/social", { provider: "oidc", idToken: { token: early } });
+      steps.push(["from the future", r6.status, r6.data?.code]);
       const r5 = await new Client(server.url).post("/api/auth/sign-in/social", { provider: "mock-none", idToken: { token: good } });
       steps.push(["unknown provider", r5.status, r5.data?.code]);
+      // A refresh token the client sends along is not kept: only the provider's own would be used.
+      const withRefresh = await mint({ sub: `rt-${impl}`, aud: "client-oidc", email: uniqueEmail(`rt-${impl}`), email_verified: true, name: "RT" });
+      const rtClient = new Client(server.url);
+      await rtClient.post("/api/auth/sign-in/social", { provider: "oidc", idToken: { token: withRefresh, refreshToken: "client-chosen" } });
+      const rtAccount = (await rtClient.request("/api/auth/list-accounts")).data.find((a) => a.providerId === "oidc");
+      const refreshed = await rtClient.post("/api/auth/refresh-token", { accountId: rtAccount.id });
+      steps.push(["client refresh token", refreshed.status, refreshed.data?.code]);
       outcomes[impl] = steps;
     }
     assert.deepEqual(outcomes.ours, outcomes.upstream);
     assert.deepEqual(outcomes.ours[0].slice(1, 5), [200, ["redirect", "token", "user"], false, true]);
     assert.equal(outcomes.ours[1][1], "Token User");
-    assert.deepEqual(outcomes.ours.slice(2).map((s) => s[1]), [401, 401, 401, 401, 404]);
+    assert.deepEqual(outcomes.ours.slice(2).map((s) => s[1]), [401, 401, 401, 401, 401, 404, 400]);
+    assert.equal(outcomes.ours.at(-1)[2], "REFRESH_TOKEN_NOT_FOUND");
+  });
+});
+
+describe("linking with an ID token, as upstream", () => {
+  it("links a verified ID token to the signed-in user, refusing another email, an unverified one and another owner", async () => {
+    const mint = (payload) => idp.issuer.buildToken({ scopesOrTransform: (_header, p) => Object.assign(p, payload) });
+    const outcomes = {};
+    for (const impl of ["upstream", "ours"]) {
+      const { genericOAuth } = impl === "ours" ? await import("../plugins.js") : await import("better-auth/plugins");
+      const config = { providerId: "oidc", clientId: "client-oidc", clientSecret: "s", discoveryUrl: `${issuer()}/.well-known/openid-configuration` };
+      const server = await startServer({ impl, options: { plugins: [genericOAuth({ config: [config] })] } });
+      try {
+        const email = uniqueEmail(`idlink-${impl}`);
+        const c = new Client(server.url);
+        await c.post("/api/auth/sign-up/email", { name: "Id Linker", email, password: "password123" });
+        const link = async (client, payload) => {
+          const r = await client.post("/api/auth/link-social", { provider: "oidc", idToken: { token: await mint({ aud: "client-oidc", ...payload }) } });
+          return [r.status, r.data?.code ?? r.data];
+        };
+        const steps = [];
+        steps.push(["other email", await link(c, { sub: `a-${impl}`, email: uniqueEmail("x"), email_verified: true })]);
+        steps.push(["unverified", await link(c, { sub: `b-${impl}`, email, email_verified: false })]);
+        steps.push(["linked", await link(c, { sub: `c-${impl}`, email, email_verified: true })]);
+        steps.push(["again", await link(c, { sub: `c-${impl}`, email, email_verified: true })]);
+        steps.push(["accounts", (await c.request("/api/auth/list-accounts")).data.map((a) => a.providerId).sort()]);
+        const other = new Client(server.url);
+        const otherEmail = uniqueEmail(`idlink-other-${impl}`);
+        await other.post("/api/auth/sign-up/email", { name: "Other", email: otherEmail, password: "password123" });
+        steps.push(["taken", await link(other, { sub: `c-${impl}`, email: otherEmail, email_verified: true })]);
+        outcomes[impl] = steps;
+      } finally {
+        await server.close();
+      }
+    }
+    assert.deepEqual(outcomes.ours, outcomes.upstream);
+    assert.deepEqual(outcomes.ours.map((s) => s[1]), [
+      [401, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED"],
+      [401, "LINKING_NOT_ALLOWED"],
+      [200, { url: "", status: true, redirect: false }],
+      [200, { url: "", status: true, redirect: false }],
+      ["credential", "oidc"],
+      [409, "SOCIAL_ACCOUNT_ALREADY_LINKED"],
+    ]);
   });
 });
 

@@ -28,6 +28,8 @@ pub struct AuthContext {
     pub callbacks: Arc<dyn Callbacks>,
     /// Providers with a `discoveryUrl`, completed on first use (a failure is retried later).
     discovered: Vec<tokio::sync::OnceCell<crate::oauth::Provider>>,
+    /// When each provider's discovery last failed: requests fail fast for a while after.
+    discovery_failed: Vec<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl AuthContext {
@@ -62,6 +64,7 @@ impl AuthContext {
             rate_limiter: RateLimiter::default(),
             callbacks,
             discovered: options.providers.iter().map(|_| tokio::sync::OnceCell::new()).collect(),
+            discovery_failed: options.providers.iter().map(|_| std::sync::Mutex::new(None)).collect(),
             options,
         }
     }
@@ -71,6 +74,11 @@ impl AuthContext {
         let Some(index) = self.options.providers.iter().position(|p| p.id == id) else { return Ok(None) };
         let configured = &self.options.providers[index];
         let crate::oauth::ProviderKind::Generic { discovery_url: Some(url), .. } = &configured.kind else { return Ok(Some(configured.clone())) };
+        const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+        let recently_failed = |slot: &std::sync::Mutex<Option<std::time::Instant>>| slot.lock().unwrap_or_else(|e| e.into_inner()).is_some_and(|at| at.elapsed() < RETRY_AFTER);
+        if self.discovered[index].get().is_none() && recently_failed(&self.discovery_failed[index]) {
+            return Err(crate::error::ApiError::internal());
+        }
         let provider = self.discovered[index]
             .get_or_try_init(|| async {
                 let document = crate::oauth::discover(url).await?;
@@ -80,6 +88,7 @@ impl AuthContext {
             })
             .await
             .map_err(|e| {
+                *self.discovery_failed[index].lock().unwrap_or_else(|e| e.into_inner()) = Some(std::time::Instant::now());
                 self.logger.error(&format!("{id}: OpenID discovery at {url} failed: {e}"));
                 crate::error::ApiError::internal()
             })?;

@@ -24,6 +24,8 @@ pub enum Verified {
     At(&'static str),
     /// All of these are true (Kakao).
     All(&'static [&'static str]),
+    /// JavaScript truthiness (`Boolean(profile.verified)`: Zoom sends 1).
+    Truthy(&'static str),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -167,7 +169,7 @@ pub const DECLARED: &[Declared] = &[
         name: &["/display_name"],
         email: &["/email"],
         image: &["/pic_url"],
-        verified: Verified::At("/verified"),
+        verified: Verified::Truthy("/verified"),
         placeholder_email: false,
     },
     Declared {
@@ -422,7 +424,7 @@ impl Declared {
                 if !response.status().is_success() {
                     return None;
                 }
-                serde_json::from_slice(&response.bytes().await.ok()?).ok()?
+                super::read_json(response).await.ok()?
             }
             Fetch::IdToken(fallback) => match id_token.and_then(decode_jwt_claims) {
                 Some(claims) => Value::Object(claims),
@@ -447,6 +449,7 @@ impl Declared {
             Verified::Never => false,
             Verified::At(p) => string_bool(profile.pointer(p)),
             Verified::All(ps) => ps.iter().all(|p| string_bool(profile.pointer(p))),
+            Verified::Truthy(p) => profile.pointer(p).is_some_and(crate::validate::is_truthy),
         };
         let info = UserInfo { id, name: first_text(profile, self.name).unwrap_or_default(), email, image, email_verified };
         Some((map.clone(), info))
@@ -479,5 +482,7 @@ mod tests {
         let (_, dropbox) = find("dropbox").unwrap().map(&json!({ "account_id": "dbid:AAH4f99T0taONIb", "name": { "display_name": "Franz Ferdinand (Personal)" }, "email": "franz@dropbox.com", "email_verified": true })).unwrap();
         assert_eq!((dropbox.name.as_str(), dropbox.email_verified), ("Franz Ferdinand (Personal)", true));
         assert!(find("zoom").unwrap().no_scope);
+        let (_, zoom) = find("zoom").unwrap().map(&json!({ "id": "KDcuGIm1QgePTO8WbOqwIQ", "display_name": "Jill Chill", "email": "jchill@example.com", "verified": 1 })).unwrap();
+        assert!(zoom.email_verified, "Zoom's `verified: 1` counts, as JavaScript's Boolean(1)");
     }
 }

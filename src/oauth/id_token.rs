@@ -24,6 +24,35 @@ pub struct IdTokenConfig {
     pub max_age_secs: Option<u64>,
     /// Apple also accepts the SHA-256 (hex) of the nonce.
     pub nonce_sha256: bool,
+    /// Accepted signature algorithms (empty: any asymmetric one).
+    pub algorithms: Vec<Algorithm>,
+    /// Microsoft's multi-tenant endpoints: the issuer must be the token's own tenant's.
+    pub tenant: Option<TenantRule>,
+}
+
+/// Upstream's Microsoft `verifyClaims`: `iss` = `<authority>/<tid>/v2.0`, and the tenant kind
+/// the endpoint admits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantRule {
+    pub authority: String,
+    /// `common`, `organizations` or `consumers`.
+    pub endpoint: String,
+}
+
+/// The tenant of personal Microsoft accounts.
+const CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+impl TenantRule {
+    fn admits(&self, claims: &Map<String, Value>) -> bool {
+        let Some(tid) = claims.get("tid").and_then(Value::as_str) else { return false };
+        let issuer_ok = claims.get("iss").and_then(Value::as_str) == Some(format!("{}/{tid}/v2.0", self.authority).as_str());
+        issuer_ok
+            && match self.endpoint.as_str() {
+                "organizations" => tid != CONSUMER_TENANT,
+                "consumers" => tid == CONSUMER_TENANT,
+                _ => true,
+            }
+    }
 }
 
 struct CachedSet {
@@ -57,7 +86,9 @@ async fn key_for(uri: &str, kid: Option<&str>) -> Option<jsonwebtoken::jwk::Jwk>
         Some((age, None)) if age < JWKS_REFETCH_AFTER => return None,
         _ => {}
     }
-    let keys = fetch_jwks(uri).await?;
+    // A failed fetch is remembered as an empty set, so an unreachable provider is asked again
+    // only after JWKS_REFETCH_AFTER.
+    let keys = fetch_jwks(uri).await.unwrap_or(JwkSet { keys: Vec::new() });
     let key = find(&keys);
     cache().lock().unwrap_or_else(|e| e.into_inner()).insert(uri.to_owned(), CachedSet { fetched: Instant::now(), keys });
     key
@@ -71,7 +102,7 @@ pub async fn verify(config: &IdTokenConfig, token: &str, nonce: Option<&str>, no
     let header = jsonwebtoken::decode_header(token).ok()?;
     // Only asymmetric signatures: a provider never signs ID tokens with a shared secret.
     let allowed = [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384, Algorithm::PS512, Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA];
-    if !allowed.contains(&header.alg) {
+    if !allowed.contains(&header.alg) || (!config.algorithms.is_empty() && !config.algorithms.contains(&header.alg)) {
         return None;
     }
     let jwk = key_for(&config.jwks_uri, header.kid.as_deref()).await?;
@@ -82,9 +113,16 @@ pub async fn verify(config: &IdTokenConfig, token: &str, nonce: Option<&str>, no
     if !config.issuers.is_empty() {
         validation.set_issuer(&config.issuers);
     }
+    validation.validate_nbf = true;
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation).ok()?.claims;
     let iat = claims.get("iat").and_then(Value::as_i64)?;
+    if iat > now_secs + CLOCK_TOLERANCE_SECS as i64 {
+        return None;
+    }
+    if config.tenant.as_ref().is_some_and(|rule| !rule.admits(&claims)) {
+        return None;
+    }
     if let Some(max) = config.max_age_secs {
         if now_secs - iat > (max + CLOCK_TOLERANCE_SECS) as i64 {
             return None;
@@ -99,4 +137,25 @@ pub async fn verify(config: &IdTokenConfig, token: &str, nonce: Option<&str>, no
         }
     }
     Some(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn microsoft_multi_tenant_tokens_must_name_their_own_tenant() {
+        let rule = |endpoint: &str| TenantRule { authority: "https://login.microsoftonline.com".into(), endpoint: endpoint.into() };
+        let claims = |tid: &str, iss: &str| json!({ "tid": tid, "iss": iss }).as_object().cloned().unwrap();
+        let work = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        let own = format!("https://login.microsoftonline.com/{work}/v2.0");
+        assert!(rule("common").admits(&claims(work, &own)));
+        assert!(!rule("common").admits(&claims(work, "https://login.microsoftonline.com/other/v2.0")), "another tenant's issuer");
+        assert!(!rule("common").admits(&json!({ "iss": own }).as_object().cloned().unwrap()), "no tid");
+        let personal = format!("https://login.microsoftonline.com/{CONSUMER_TENANT}/v2.0");
+        assert!(!rule("organizations").admits(&claims(CONSUMER_TENANT, &personal)));
+        assert!(rule("consumers").admits(&claims(CONSUMER_TENANT, &personal)));
+        assert!(!rule("consumers").admits(&claims(work, &own)));
+    }
 }

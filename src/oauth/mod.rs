@@ -184,6 +184,11 @@ pub async fn discover(url: &str) -> Result<Value, OAuthError> {
     response.json_value().await
 }
 
+/// A provider's answer as JSON, bounded (see [`JsonValue`]).
+pub(crate) async fn read_json(response: reqwest::Response) -> Result<Value, OAuthError> {
+    response.json_value().await
+}
+
 trait JsonValue {
     async fn json_value(self) -> Result<Value, OAuthError>;
 }

@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use super::id_token::{self, IdTokenConfig};
+use super::id_token::{self, IdTokenConfig, TenantRule};
+use jsonwebtoken::Algorithm;
 use super::{ClientAuth, decode_jwt_claims, get_json, string_bool};
 use crate::db::models::OAuthTokens;
 use crate::options::{OptionWarnings, OptionsError};
@@ -220,6 +221,8 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
                 audience: r.client_ids(),
                 max_age_secs: hour,
                 nonce_sha256: false,
+                algorithms: vec![Algorithm::RS256],
+                tenant: None,
             });
             (ProviderKind::Google, "https://accounts.google.com/o/oauth2/v2/auth".into(), "https://oauth2.googleapis.com/token".into(), &["email", "profile", "openid"], true)
         }
@@ -237,11 +240,19 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
                 audience: r.client_ids(),
                 max_age_secs: hour,
                 nonce_sha256: false,
+                algorithms: vec![Algorithm::RS256],
+                tenant: multi_tenant.then(|| TenantRule { authority: authority.to_owned(), endpoint: tenant.clone() }),
             });
             (ProviderKind::Microsoft, format!("{base}/authorize"), format!("{base}/token"), &["openid", "profile", "email", "User.Read", "offline_access"], true)
         }
         "apple" => {
-            let audience = match (r.strings("audience").ok().filter(|a| !a.is_empty()), r.string("appBundleIdentifier")?) {
+            // `audience`: a string or a list (upstream takes both).
+            let audience_option = match map.get("audience") {
+                Some(Value::String(one)) => Some(vec![one.clone()]).filter(|_| !one.is_empty()),
+                None | Some(Value::Null) => None,
+                Some(_) => Some(r.strings("audience")?).filter(|list| !list.is_empty()),
+            };
+            let audience = match (audience_option, r.string("appBundleIdentifier")?) {
                 (Some(list), _) => list,
                 (None, Some(bundle)) => vec![bundle],
                 (None, None) => r.client_ids(),
@@ -252,6 +263,8 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
                 audience,
                 max_age_secs: hour,
                 nonce_sha256: true,
+                algorithms: vec![Algorithm::RS256],
+                tenant: None,
             });
             (ProviderKind::Apple, "https://appleid.apple.com/auth/authorize".into(), "https://appleid.apple.com/auth/token".into(), &["email", "name"], true)
         }
@@ -395,7 +408,20 @@ impl Provider {
         // With keys and an issuer, ID tokens are verified and bound to a nonce (as upstream).
         if let (Some(jwks), Some(issuer), Some(base)) = (get("jwks_uri"), get("issuer"), self.discovery_url().and_then(|u| url::Url::parse(u).ok())) {
             if let Ok(jwks) = base.join(&jwks) {
-                self.id_token = Some(IdTokenConfig { jwks_uri: jwks.into(), issuers: vec![issuer], audience: vec![self.client_id.clone()], max_age_secs: None, nonce_sha256: false });
+                let algorithms = document
+                    .get("id_token_signing_alg_values_supported")
+                    .and_then(Value::as_array)
+                    .map(|list| list.iter().filter_map(|a| a.as_str()?.parse::<Algorithm>().ok()).collect())
+                    .unwrap_or_default();
+                self.id_token = Some(IdTokenConfig {
+                    jwks_uri: jwks.into(),
+                    issuers: vec![issuer],
+                    audience: vec![self.client_id.clone()],
+                    max_age_secs: None,
+                    nonce_sha256: false,
+                    algorithms,
+                    tenant: None,
+                });
             }
         }
         if let ProviderKind::Generic { user_info_url, oidc, .. } = &mut self.kind {
@@ -654,6 +680,8 @@ mod tests {
         let (_, info) = apple.user_info(&tokens(json!({ "sub": "001", "email": "x@privaterelay.appleid.com", "email_verified": "true" })), Some(&posted), None).await.unwrap();
         assert_eq!((info.name.as_str(), info.email_verified), ("Ann Lee", true));
         assert_eq!(apple.response_mode, Some("form_post"));
+        let native = parse(&json!({ "socialProviders": { "apple": { "clientId": "web.id", "audience": "com.example.ios" } } }), &mut warnings).unwrap();
+        assert_eq!(native[0].id_token.as_ref().unwrap().audience, vec!["com.example.ios"], "a string audience is one audience");
     }
 
     #[test]

@@ -91,7 +91,9 @@ async fn sign_in_with_id_token(call: &mut Call<'_>, provider: &Provider, request
     let token = body.string("token");
     let nonce = body.optional_string("nonce");
     let access_token = body.optional_string("accessToken");
-    let refresh_token = body.optional_string("refreshToken");
+    // A client-supplied refresh token is not stored (upstream keeps only the access and ID
+    // tokens here): `/refresh-token` must only ever send what the provider issued.
+    let _ = body.optional_string("refreshToken");
     body.finish()?;
     let Some(config) = provider.id_token.as_ref().filter(|_| provider.id_token_sign_in) else {
         ctx.logger.error(&format!("Provider does not support id token verification: {}", provider.id));
@@ -101,7 +103,7 @@ async fn sign_in_with_id_token(call: &mut Call<'_>, provider: &Provider, request
         ctx.logger.warn(&format!("Invalid id token: {}", provider.id));
         return Err(ApiError::new(401, codes::INVALID_TOKEN));
     }
-    let tokens = OAuthTokens { id_token: Some(token), access_token, refresh_token, ..Default::default() };
+    let tokens = OAuthTokens { id_token: Some(token), access_token, ..Default::default() };
     let posted_user = input.get("user");
     let Some((profile, mut info)) = provider.user_info(&tokens, posted_user, nonce.as_deref()).await else {
         return Err(ApiError::new(401, codes::FAILED_TO_GET_USER_INFO));
@@ -136,10 +138,70 @@ pub async fn link_social(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let (session, user) = require_session(call).await?;
     let provider = find_provider(call, &provider_id).await?;
     if id_token {
-        return Err(ApiError::new(404, codes::ID_TOKEN_NOT_SUPPORTED));
+        return link_with_id_token(call, &provider, &user).await;
     }
-    start.link = Some(json!({ "userId": user.id, "email": user.email, "sessionToken": session.token }));
+    // The linking session, sealed: the state row must not hold a usable session token.
+    let sealed = crate::crypto::symmetric_encrypt_raw(&link_session_key(call.ctx.secret()), &session.token);
+    start.link = Some(json!({ "userId": user.id, "email": user.email, "sealedSessionToken": sealed }));
     begin_authorization(call, &provider, start).await
+}
+
+/// `/link-social` with `idToken`: the token is verified, then linked to the signed-in user
+/// (upstream's answers: 409 already linked elsewhere, 401 not allowed / other email, 417).
+async fn link_with_id_token(call: &mut Call<'_>, provider: &Provider, user: &User) -> Result<Reply, ApiError> {
+    let ctx = call.ctx;
+    let input = call.body.get("idToken").cloned().unwrap_or(Value::Null);
+    let mut body = BodyReader::object(&input);
+    let token = body.string("token");
+    let nonce = body.optional_string("nonce");
+    let access_token = body.optional_string("accessToken");
+    let refresh_token = body.optional_string("refreshToken");
+    body.finish()?;
+    let Some(config) = provider.id_token.as_ref().filter(|_| provider.id_token_sign_in) else {
+        return Err(ApiError::new(404, codes::ID_TOKEN_NOT_SUPPORTED));
+    };
+    if oauth::id_token::verify(config, &token, nonce.as_deref(), now_ms() / 1000).await.is_none() {
+        return Err(ApiError::new(401, codes::INVALID_TOKEN));
+    }
+    let tokens = OAuthTokens { id_token: Some(token), access_token, refresh_token, ..Default::default() };
+    let Some((profile, mut info)) = provider.user_info(&tokens, None, nonce.as_deref()).await else {
+        return Err(ApiError::new(401, codes::FAILED_TO_GET_USER_INFO));
+    };
+    let mapped = map_profile(call, provider, &profile, &mut info).await?;
+    if info.email.as_deref().unwrap_or_default().is_empty() {
+        return Err(ApiError::new(401, codes::USER_EMAIL_NOT_FOUND));
+    }
+    let custom = |status: u16, code: &'static str, message: &str| ApiError::with_message(status, crate::error::ErrorCode { code, message: "" }, message);
+    let done = || Reply::Json(json!({ "url": "", "status": true, "redirect": false }));
+    let existing = ctx.db.find_oauth_accounts(&provider.id, &info.id).await.or_internal(&ctx.logger, "link-social")?;
+    let now = now_ms();
+    if let Some((account_row_id, owner)) = existing.into_iter().next() {
+        if owner != user.id {
+            return Err(ApiError::new(409, codes::SOCIAL_ACCOUNT_ALREADY_LINKED));
+        }
+        ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens), None, now).await.or_internal(&ctx.logger, "link-social")?;
+        update_user_info_on_link(call, &user.id, &info, &mapped).await;
+        return Ok(done());
+    }
+    let linking = &ctx.options.account_linking;
+    let trusted = linking.trusted_providers.iter().any(|p| p == &provider.id);
+    if (!trusted && !info.email_verified) || !linking.enabled {
+        return Err(custom(401, "LINKING_NOT_ALLOWED", "Account not linked - linking not allowed"));
+    }
+    if info.email.as_deref().map(str::to_lowercase) != Some(user.email.to_lowercase()) && !linking.allow_different_emails {
+        return Err(custom(401, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", "Account not linked - different emails not allowed"));
+    }
+    let failed = || custom(417, "LINKING_FAILED", "Account not linked - unable to create account");
+    let mut account = new_account(call, provider, &info, &user.id, tokens, now);
+    match db_hooks::before_create(call, "account", account.row_json()).await {
+        Ok(Before::Abort) => return Err(failed()),
+        Ok(Before::Proceed(data)) => merge_account(&mut account, &data),
+        Err(thrown) => return Err(thrown.or(failed())),
+    }
+    ctx.db.link_oauth_account(&account).await.map_err(|_| failed())?;
+    db_hooks::after_create(call, "account", account.row_json()).await.map_err(|t| t.or(ApiError::internal()))?;
+    update_user_info_on_link(call, &user.id, &info, &mapped).await;
+    Ok(done())
 }
 
 async fn begin_authorization(call: &mut Call<'_>, provider: &Provider, start: AuthorizationStart) -> Result<Reply, ApiError> {
@@ -380,6 +442,11 @@ async fn map_profile(call: &Call<'_>, provider: &Provider, profile: &Profile, in
     Ok(mapped)
 }
 
+/// The key that seals a linking session's token in the state row (its own purpose).
+fn link_session_key(secret: &str) -> String {
+    format!("{secret}\u{0}oauth-link-session-token")
+}
+
 /// A hook's APIError as the error URL's `error` and `error_description`.
 fn api_error_redirect(error_url: &str, e: ApiError) -> ApiError {
     let code = e.body.as_ref().and_then(|b| b.code.clone()).unwrap_or_else(|| "internal_server_error".into());
@@ -399,8 +466,11 @@ async fn link_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, map
     };
     let user_id = link.get("userId").and_then(Value::as_str).unwrap_or_default();
     let link_email = link.get("email").and_then(Value::as_str).unwrap_or_default();
-    if let Some(token) = link.get("sessionToken").and_then(Value::as_str) {
-        let live = ctx.db.find_session(token).await.map_err(internal)?.is_some_and(|(s, _)| s.user_id == user_id && s.expires_at > now_ms());
+    if let Some(sealed) = link.get("sealedSessionToken").and_then(Value::as_str) {
+        let Some(token) = crate::crypto::symmetric_decrypt_raw(&link_session_key(ctx.secret()), sealed) else {
+            return Err(Failure::Reason("unable to link account"));
+        };
+        let live = ctx.db.find_session(&token).await.map_err(internal)?.is_some_and(|(s, _)| s.user_id == user_id && s.expires_at > now_ms());
         if !live {
             return Err(Failure::Reason("unable to link account"));
         }
