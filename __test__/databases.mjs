@@ -1,7 +1,7 @@
 // Throwaway databases on the machine's PostgreSQL and MariaDB/MySQL servers (and SQLite files),
 // one per test, so suites never see each other's rows. `.ci/run` starts the servers if down.
 import { createRequire } from "node:module";
-import { tempDbFile } from "./helpers.mjs";
+import { tempDbFile, SECRET } from "./helpers.mjs";
 
 const require = createRequire(import.meta.url);
 
@@ -98,4 +98,11 @@ export async function createTestDatabase(dialect) {
     };
   }
   throw new Error(`unknown dialect ${dialect}`);
+}
+
+/** What upstream's own migration would still do to `database` under `options`. */
+export async function upstreamMigrationPlan(database, options = {}) {
+  const { getMigrations } = await import("better-auth/db/migration");
+  const { toBeCreated, toBeAdded, toBeAddedIndexes } = await getMigrations({ database: database.upstreamDatabase(), secret: SECRET, emailAndPassword: { enabled: true }, logger: { disabled: true }, ...options });
+  return { created: toBeCreated.map((t) => t.table), added: toBeAdded.map((t) => [t.table, Object.keys(t.fields)]), indexes: (toBeAddedIndexes ?? []).map((i) => i.name) };
 }

@@ -4,7 +4,7 @@
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, Client, uniqueEmail, SECRET, upstreamPasswordOptions } from "./helpers.mjs";
-import { createTestDatabase, DIALECTS } from "./databases.mjs";
+import { createTestDatabase, DIALECTS, upstreamMigrationPlan } from "./databases.mjs";
 import { runScenario } from "./scenario.mjs";
 
 const RENAMES = {
@@ -19,12 +19,6 @@ const RENAMES = {
 };
 
 const RATE_LIMITED = { enabled: true, storage: "database", modelName: "rate_limits", fields: { lastRequest: "last_request", count: "hits" }, customRules: { "/sign-in/email": { window: 60, max: 2 } } };
-
-async function upstreamMigrationPlan(database, options) {
-  const { getMigrations } = await import("better-auth/db/migration");
-  const { toBeCreated, toBeAdded, toBeAddedIndexes } = await getMigrations({ database: database.upstreamDatabase(), secret: SECRET, emailAndPassword: { enabled: true }, logger: { disabled: true }, ...options });
-  return { created: toBeCreated.map((t) => t.table), added: toBeAdded.map((t) => [t.table, Object.keys(t.fields)]), indexes: (toBeAddedIndexes ?? []).map((i) => i.name) };
-}
 
 for (const dialect of DIALECTS) {
   describe(`renamed tables and columns on ${dialect}`, () => {

@@ -93,6 +93,22 @@ pub mod extra_codes {
     pub const INVALID_JSON: ErrorCode = ErrorCode { code: "BAD_REQUEST", message: "Invalid JSON in request body" };
     /// Its message is always built (it names the content types).
     pub const UNSUPPORTED_MEDIA_TYPE: ErrorCode = ErrorCode { code: "UNSUPPORTED_MEDIA_TYPE", message: "Unsupported media type" };
+    // The social routes' own codes (upstream's account.ts and sign-in.ts).
+    pub const USER_ID_OR_SESSION_REQUIRED: ErrorCode = ErrorCode { code: "USER_ID_OR_SESSION_REQUIRED", message: "Either userId or session is required" };
+    /// Its message names the provider.
+    pub const PROVIDER_NOT_SUPPORTED: ErrorCode = ErrorCode { code: "PROVIDER_NOT_SUPPORTED", message: "Provider is not supported." };
+    pub const PROVIDER_NOT_CONFIGURED: ErrorCode =
+        ErrorCode { code: "PROVIDER_NOT_CONFIGURED", message: "Account is not associated with a configured social provider." };
+    pub const FAILED_TO_GET_ACCESS_TOKEN: ErrorCode = ErrorCode { code: "FAILED_TO_GET_ACCESS_TOKEN", message: "Failed to get a valid access token" };
+    pub const FAILED_TO_REFRESH_ACCESS_TOKEN: ErrorCode = ErrorCode { code: "FAILED_TO_REFRESH_ACCESS_TOKEN", message: "Failed to refresh access token" };
+    pub const REFRESH_TOKEN_NOT_FOUND: ErrorCode = ErrorCode { code: "REFRESH_TOKEN_NOT_FOUND", message: "Refresh token not found" };
+    pub const ACCESS_TOKEN_NOT_FOUND: ErrorCode = ErrorCode { code: "ACCESS_TOKEN_NOT_FOUND", message: "Access token not found" };
+    pub const LINKING_NOT_ALLOWED: ErrorCode = ErrorCode { code: "LINKING_NOT_ALLOWED", message: "Account not linked - linking not allowed" };
+    pub const LINKING_DIFFERENT_EMAILS_NOT_ALLOWED: ErrorCode =
+        ErrorCode { code: "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", message: "Account not linked - different emails not allowed" };
+    pub const LINKING_FAILED: ErrorCode = ErrorCode { code: "LINKING_FAILED", message: "Account not linked - unable to create account" };
+    /// Its message is the linking failure's reason (`account not linked`, ...).
+    pub const OAUTH_LINK_ERROR: ErrorCode = ErrorCode { code: "OAUTH_LINK_ERROR", message: "OAuth link error" };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::context::Call;
-use crate::error::{ApiError, OrInternal, codes};
+use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::routes::Reply;
 use crate::routes::session::{require_fresh_session, require_session};
 use crate::validate::BodyReader;
@@ -68,7 +68,7 @@ async fn resolve_user_id(call: &mut Call<'_>, user_id: Option<String>) -> Result
         return Err(ApiError::empty(401));
     }
     session.map(|(_, user)| user.id).or(user_id).ok_or_else(|| {
-        ApiError::with_message(400, crate::error::ErrorCode { code: "USER_ID_OR_SESSION_REQUIRED", message: "Either userId or session is required" }, "Either userId or session is required")
+        ApiError::bad_request(extra_codes::USER_ID_OR_SESSION_REQUIRED)
     })
 }
 
@@ -79,8 +79,13 @@ async fn account_row(call: &Call<'_>, user_id: &str, account_id: &str) -> Result
     rows.into_iter().find(|r| r["id"] == account_id).ok_or_else(|| ApiError::bad_request(codes::ACCOUNT_NOT_FOUND))
 }
 
-fn custom(status: u16, code: &'static str, message: String) -> ApiError {
-    ApiError::with_message(status, crate::error::ErrorCode { code, message: "" }, message)
+/// The configured provider of an account row (`None`: not configured any more).
+async fn account_provider(call: &Call<'_>, row: &serde_json::Value) -> Result<Option<crate::oauth::Provider>, ApiError> {
+    call.ctx.provider(row["providerId"].as_str().unwrap_or_default()).await
+}
+
+fn provider_not_supported(provider_id: &str) -> ApiError {
+    ApiError::with_message(400, extra_codes::PROVIDER_NOT_SUPPORTED, format!("Provider {provider_id} is not supported."))
 }
 
 fn date_ms(value: &serde_json::Value) -> Option<i64> {
@@ -113,18 +118,15 @@ fn iso(ms: Option<i64>) -> serde_json::Value {
 }
 
 /// Upstream's `getValidAccessToken`: refreshed (and stored) when it expires within 5 s.
-async fn valid_access_token(call: &Call<'_>, row: &serde_json::Value) -> Result<crate::db::models::OAuthTokens, ApiError> {
+async fn valid_access_token(call: &Call<'_>, provider: &crate::oauth::Provider, row: &serde_json::Value) -> Result<crate::db::models::OAuthTokens, ApiError> {
     let ctx = call.ctx;
-    let provider_id = row["providerId"].as_str().unwrap_or_default();
-    let Some(provider) = ctx.provider(provider_id).await? else {
-        return Err(custom(400, "PROVIDER_NOT_SUPPORTED", format!("Provider {provider_id} is not supported.")));
-    };
-    let failed = || custom(400, "FAILED_TO_GET_ACCESS_TOKEN", "Failed to get a valid access token".into());
+    let provider_id = provider.id.as_str();
+    let failed = || ApiError::bad_request(extra_codes::FAILED_TO_GET_ACCESS_TOKEN);
     let mut tokens = stored_tokens(call, row).ok_or_else(failed)?;
     let now = crate::time_util::now_ms();
     let expired = tokens.access_token_expires_at.is_some_and(|at| at - now < 5000);
     if let (true, Some(refresh)) = (expired, tokens.refresh_token.clone()) {
-        let fresh = crate::oauth::refresh_tokens(&provider, &refresh, now).await.map_err(|_| failed())?;
+        let fresh = crate::oauth::refresh_tokens(provider, &refresh, now).await.map_err(|_| failed())?;
         let id = row["id"].as_str().unwrap_or_default();
         ctx.db.update_oauth_tokens(id, provider_id, &ctx.seal_tokens(fresh.clone()), None, now).await.or_internal(&ctx.logger, "token refresh")?;
         tokens.access_token = fresh.access_token;
@@ -138,7 +140,8 @@ pub async fn get_access_token(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let (account_id, user_id) = account_selection(&call.body)?;
     let user_id = resolve_user_id(call, user_id).await?;
     let row = account_row(call, &user_id, &account_id).await?;
-    let tokens = valid_access_token(call, &row).await?;
+    let Some(provider) = account_provider(call, &row).await? else { return Err(provider_not_supported(row["providerId"].as_str().unwrap_or_default())) };
+    let tokens = valid_access_token(call, &provider, &row).await?;
     let mut answer = serde_json::Map::new();
     answer.insert("accessToken".into(), json!(tokens.access_token.unwrap_or_default()));
     if let Some(at) = tokens.access_token_expires_at {
@@ -157,13 +160,11 @@ pub async fn refresh_token(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let row = account_row(call, &user_id, &account_id).await?;
     let ctx = call.ctx;
     let provider_id = row["providerId"].as_str().unwrap_or_default().to_owned();
-    let Some(provider) = ctx.provider(&provider_id).await? else {
-        return Err(custom(400, "PROVIDER_NOT_SUPPORTED", format!("Provider {provider_id} is not supported.")));
-    };
-    let refresh_failed = || custom(400, "FAILED_TO_REFRESH_ACCESS_TOKEN", "Failed to refresh access token".into());
+    let Some(provider) = account_provider(call, &row).await? else { return Err(provider_not_supported(&provider_id)) };
+    let refresh_failed = || ApiError::bad_request(extra_codes::FAILED_TO_REFRESH_ACCESS_TOKEN);
     let stored = stored_tokens(call, &row).ok_or_else(refresh_failed)?;
     let Some(refresh) = stored.refresh_token.clone() else {
-        return Err(custom(400, "REFRESH_TOKEN_NOT_FOUND", "Refresh token not found".into()));
+        return Err(ApiError::bad_request(extra_codes::REFRESH_TOKEN_NOT_FOUND));
     };
     let now = crate::time_util::now_ms();
     let fresh = crate::oauth::refresh_tokens(&provider, &refresh, now).await.map_err(|_| refresh_failed())?;
@@ -191,14 +192,11 @@ pub async fn account_info(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let (account_id, user_id) = account_selection(&query)?;
     let user_id = resolve_user_id(call, user_id).await?;
     let row = account_row(call, &user_id, &account_id).await?;
-    let ctx = call.ctx;
     let provider_id = row["providerId"].as_str().unwrap_or_default().to_owned();
-    let Some(provider) = ctx.provider(&provider_id).await? else {
-        return Err(custom(400, "PROVIDER_NOT_CONFIGURED", "Account is not associated with a configured social provider.".into()));
-    };
-    let tokens = valid_access_token(call, &row).await?;
+    let Some(provider) = account_provider(call, &row).await? else { return Err(ApiError::bad_request(extra_codes::PROVIDER_NOT_CONFIGURED)) };
+    let tokens = valid_access_token(call, &provider, &row).await?;
     if tokens.access_token.as_deref().unwrap_or_default().is_empty() {
-        return Err(custom(400, "ACCESS_TOKEN_NOT_FOUND", "Access token not found".into()));
+        return Err(ApiError::bad_request(extra_codes::ACCESS_TOKEN_NOT_FOUND));
     }
     let Some((profile, info)) = provider.user_info(&tokens, None, None).await else {
         return Err(ApiError::new(401, codes::FAILED_TO_GET_USER_INFO));

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::context::Call;
 use crate::crypto::{generate_id, random_string};
 use crate::db::models::{OAuthAccount, OAuthTokens, User};
-use crate::error::{ApiError, OrInternal, codes};
+use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::oauth::{self, AuthorizationRequest, Profile, Provider, RESERVED_PARAMS, UserInfo};
 use crate::routes::db_hooks::{self, Before};
 use crate::routes::session::{create_session, require_session, set_session_cookie};
@@ -82,18 +82,24 @@ pub async fn sign_in_social(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     begin_authorization(call, &provider, start).await
 }
 
-/// `idToken` in the body: a token the client got from the provider (Google One Tap, Sign in
-/// with Apple on a device), verified against the provider's keys; then as a callback would.
-async fn sign_in_with_id_token(call: &mut Call<'_>, provider: &Provider, request_sign_up: bool) -> Result<Reply, ApiError> {
+/// What an `idToken` in the body vouches for (sign-in and `/link-social`).
+struct IdTokenUser {
+    tokens: OAuthTokens,
+    info: UserInfo,
+    mapped: Map<String, Value>,
+}
+
+/// Reads the `idToken` object, verifies the token against the provider's keys and maps its
+/// user. `link`: upstream also stores the client's refresh token when linking, never on a
+/// sign-in (`/refresh-token` must only ever send what the provider issued there).
+async fn id_token_user(call: &Call<'_>, provider: &Provider, link: bool) -> Result<IdTokenUser, ApiError> {
     let ctx = call.ctx;
     let input = call.body.get("idToken").cloned().unwrap_or(Value::Null);
     let mut body = BodyReader::object(&input);
     let token = body.string("token");
     let nonce = body.optional_string("nonce");
     let access_token = body.optional_string("accessToken");
-    // A client-supplied refresh token is not stored (upstream keeps only the access and ID
-    // tokens here): `/refresh-token` must only ever send what the provider issued.
-    let _ = body.optional_string("refreshToken");
+    let refresh_token = body.optional_string("refreshToken").filter(|_| link);
     body.finish()?;
     let Some(config) = provider.id_token.as_ref().filter(|_| provider.id_token_sign_in) else {
         ctx.logger.error(&format!("Provider does not support id token verification: {}", provider.id));
@@ -103,16 +109,25 @@ async fn sign_in_with_id_token(call: &mut Call<'_>, provider: &Provider, request
         ctx.logger.warn(&format!("Invalid id token: {}", provider.id));
         return Err(ApiError::new(401, codes::INVALID_TOKEN));
     }
-    let tokens = OAuthTokens { id_token: Some(token), access_token, ..Default::default() };
-    let posted_user = input.get("user");
+    let tokens = OAuthTokens { id_token: Some(token), access_token, refresh_token, ..Default::default() };
+    // Sign in with Apple posts the user's name with the first sign-in only.
+    let posted_user = if link { None } else { input.get("user") };
     let Some((profile, mut info)) = provider.user_info(&tokens, posted_user, nonce.as_deref()).await else {
         return Err(ApiError::new(401, codes::FAILED_TO_GET_USER_INFO));
     };
     let mapped = map_profile(call, provider, &profile, &mut info).await?;
-    let Some(email) = info.email.clone().filter(|e| !e.is_empty()) else {
+    if info.email.as_deref().unwrap_or_default().is_empty() {
         return Err(ApiError::new(401, codes::USER_EMAIL_NOT_FOUND));
-    };
-    let (user, _) = match resolve_user(call, provider, &info, &email.to_lowercase(), mapped, tokens, request_sign_up).await {
+    }
+    Ok(IdTokenUser { tokens, info, mapped })
+}
+
+/// `idToken` in the body: a token the client got from the provider (Google One Tap, Sign in
+/// with Apple on a device), verified against the provider's keys; then as a callback would.
+async fn sign_in_with_id_token(call: &mut Call<'_>, provider: &Provider, request_sign_up: bool) -> Result<Reply, ApiError> {
+    let IdTokenUser { tokens, info, mapped } = id_token_user(call, provider, false).await?;
+    let email = info.email.clone().unwrap_or_default().to_lowercase();
+    let (user, _) = match resolve_user(call, provider, &info, &email, mapped, tokens, request_sign_up).await {
         Ok(found) => found,
         Err(Failure::Reason("email_not_verified")) => return Err(ApiError::new(403, codes::EMAIL_NOT_VERIFIED)),
         Err(Failure::Reason(reason)) => return Err(oauth_link_error(reason)),
@@ -125,7 +140,7 @@ async fn sign_in_with_id_token(call: &mut Call<'_>, provider: &Provider, request
 }
 
 fn oauth_link_error(reason: &str) -> ApiError {
-    ApiError::with_message(401, crate::error::ErrorCode { code: "OAUTH_LINK_ERROR", message: "" }, reason)
+    ApiError::with_message(401, extra_codes::OAUTH_LINK_ERROR, reason)
 }
 
 /// `POST /link-social`: the signed-in user authorizes another provider account.
@@ -150,28 +165,7 @@ pub async fn link_social(call: &mut Call<'_>) -> Result<Reply, ApiError> {
 /// (upstream's answers: 409 already linked elsewhere, 401 not allowed / other email, 417).
 async fn link_with_id_token(call: &mut Call<'_>, provider: &Provider, user: &User) -> Result<Reply, ApiError> {
     let ctx = call.ctx;
-    let input = call.body.get("idToken").cloned().unwrap_or(Value::Null);
-    let mut body = BodyReader::object(&input);
-    let token = body.string("token");
-    let nonce = body.optional_string("nonce");
-    let access_token = body.optional_string("accessToken");
-    let refresh_token = body.optional_string("refreshToken");
-    body.finish()?;
-    let Some(config) = provider.id_token.as_ref().filter(|_| provider.id_token_sign_in) else {
-        return Err(ApiError::new(404, codes::ID_TOKEN_NOT_SUPPORTED));
-    };
-    if oauth::id_token::verify(config, &token, nonce.as_deref(), now_ms() / 1000).await.is_none() {
-        return Err(ApiError::new(401, codes::INVALID_TOKEN));
-    }
-    let tokens = OAuthTokens { id_token: Some(token), access_token, refresh_token, ..Default::default() };
-    let Some((profile, mut info)) = provider.user_info(&tokens, None, nonce.as_deref()).await else {
-        return Err(ApiError::new(401, codes::FAILED_TO_GET_USER_INFO));
-    };
-    let mapped = map_profile(call, provider, &profile, &mut info).await?;
-    if info.email.as_deref().unwrap_or_default().is_empty() {
-        return Err(ApiError::new(401, codes::USER_EMAIL_NOT_FOUND));
-    }
-    let custom = |status: u16, code: &'static str, message: &str| ApiError::with_message(status, crate::error::ErrorCode { code, message: "" }, message);
+    let IdTokenUser { tokens, info, mapped } = id_token_user(call, provider, true).await?;
     let done = || Reply::Json(json!({ "url": "", "status": true, "redirect": false }));
     let existing = ctx.db.find_oauth_accounts(&provider.id, &info.id).await.or_internal(&ctx.logger, "link-social")?;
     let now = now_ms();
@@ -186,12 +180,12 @@ async fn link_with_id_token(call: &mut Call<'_>, provider: &Provider, user: &Use
     let linking = &ctx.options.account_linking;
     let trusted = linking.trusted_providers.iter().any(|p| p == &provider.id);
     if (!trusted && !info.email_verified) || !linking.enabled {
-        return Err(custom(401, "LINKING_NOT_ALLOWED", "Account not linked - linking not allowed"));
+        return Err(ApiError::new(401, extra_codes::LINKING_NOT_ALLOWED));
     }
     if info.email.as_deref().map(str::to_lowercase) != Some(user.email.to_lowercase()) && !linking.allow_different_emails {
-        return Err(custom(401, "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", "Account not linked - different emails not allowed"));
+        return Err(ApiError::new(401, extra_codes::LINKING_DIFFERENT_EMAILS_NOT_ALLOWED));
     }
-    let failed = || custom(417, "LINKING_FAILED", "Account not linked - unable to create account");
+    let failed = || ApiError::new(417, extra_codes::LINKING_FAILED);
     let mut account = new_account(call, provider, &info, &user.id, tokens, now);
     match db_hooks::before_create(call, "account", account.row_json()).await {
         Ok(Before::Abort) => return Err(failed()),
