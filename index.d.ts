@@ -174,6 +174,8 @@ export interface BetterAuthOptions {
     log?: (level: Exclude<LogLevel, "success">, message: string) => void;
   };
   telemetry?: { enabled?: boolean; debug?: boolean };
+  /** From `better-auth-rs/plugins`, as upstream's from `better-auth/plugins`. */
+  plugins?: readonly import("./plugins.js").BetterAuthPlugin[];
   [unsupported: string]: unknown;
 }
 
@@ -265,7 +267,7 @@ type ApiResult<T, I> = I extends { asResponse: true }
         ? { response: T; status: number }
         : T;
 
-type Endpoint<Body, T, Query = Record<string, unknown>> = <I extends ApiInput<Body, Query>>(input?: I) => Promise<ApiResult<T, I>>;
+export type Endpoint<Body, T, Query = Record<string, unknown>> = <I extends ApiInput<Body, Query>>(input?: I) => Promise<ApiResult<T, I>>;
 
 export interface SignUpEmailBody {
   name: string;
@@ -283,44 +285,59 @@ export interface SignInEmailBody {
   rememberMe?: boolean;
 }
 
-export interface Auth {
+export interface CoreApi {
+  ok: Endpoint<never, { ok: boolean }>;
+  getSession: Endpoint<never, { session: Session; user: User } | null, { disableCookieCache?: boolean; disableRefresh?: boolean }>;
+  signUpEmail: Endpoint<SignUpEmailBody, { token: string | null; user: User }>;
+  signInEmail: Endpoint<SignInEmailBody, { redirect: boolean; token: string; url?: string; user: User }>;
+  signOut: Endpoint<{ callbackURL?: string; disableRedirect?: boolean; state?: string } | undefined, { success: boolean; url?: string; redirect?: boolean }>;
+  listSessions: Endpoint<never, Session[]>;
+  revokeSession: Endpoint<{ token: string }, { status: boolean }>;
+  revokeSessions: Endpoint<Record<string, never> | undefined, { status: boolean }>;
+  revokeOtherSessions: Endpoint<Record<string, never> | undefined, { status: boolean }>;
+  updateUser: Endpoint<{ name?: string; image?: string | null }, { status: boolean }>;
+  changePassword: Endpoint<{ newPassword: string; currentPassword: string; revokeOtherSessions?: boolean }, { token: string | null; user: User }>;
+  verifyPassword: Endpoint<{ password: string }, { status: boolean }>;
+  /** Server only: a first password for a user without one. */
+  setPassword: Endpoint<{ newPassword: string }, { status: boolean }>;
+  listUserAccounts: Endpoint<never, Account[]>;
+  unlinkAccount: Endpoint<{ accountId: string }, { status: boolean }>;
+  requestPasswordReset: Endpoint<{ email: string; redirectTo?: string }, { status: boolean; message: string }>;
+  requestPasswordResetCallback: Endpoint<never, never, { callbackURL: string }>;
+  resetPassword: Endpoint<{ newPassword: string; token?: string }, { status: boolean }, { token?: string }>;
+  sendVerificationEmail: Endpoint<{ email: string; callbackURL?: string }, { status: boolean }>;
+  verifyEmail: Endpoint<never, { status: boolean; user: User | null }, { token: string; callbackURL?: string }>;
+  deleteUser: Endpoint<{ password?: string; token?: string; callbackURL?: string } | undefined, { success: boolean; message: string }>;
+  deleteUserCallback: Endpoint<never, { success: boolean; message: string }, { token: string; callbackURL?: string }>;
+  updateSession: Endpoint<Record<string, unknown>, { session: Session }>;
+  changeEmail: Endpoint<{ newEmail: string; callbackURL?: string }, { status: boolean }>;
+  signInSocial: Endpoint<{ provider: string; callbackURL?: string; newUserCallbackURL?: string; errorCallbackURL?: string; disableRedirect?: boolean; idToken?: { token: string; nonce?: string; accessToken?: string; refreshToken?: string }; scopes?: string[]; requestSignUp?: boolean; loginHint?: string; additionalData?: Record<string, unknown> }, { redirect: boolean; url?: string; token?: string; user?: User }>;
+  callbackOAuth: Endpoint<Record<string, unknown> | undefined, never, Record<string, string>>;
+  linkSocialAccount: Endpoint<{ provider: string; callbackURL?: string; errorCallbackURL?: string; disableRedirect?: boolean; idToken?: { token: string; nonce?: string; accessToken?: string; refreshToken?: string }; scopes?: string[] }, { url: string; redirect: boolean; status?: boolean }>;
+  getAccessToken: Endpoint<{ accountId: string; userId?: string }, { accessToken: string; accessTokenExpiresAt?: Date; scopes: string[]; idToken?: string; tokenType?: string }>;
+  refreshToken: Endpoint<{ accountId: string; userId?: string }, { accessToken: string; refreshToken?: string; accessTokenExpiresAt?: Date; refreshTokenExpiresAt?: Date; scope?: string; idToken?: string; providerId: string; accountId: string; tokenType?: string }>;
+  accountInfo: Endpoint<never, { user: Record<string, unknown>; data: Record<string, unknown> }, { accountId?: string }>;
+  error: Endpoint<never, string>;
+}
+
+type UnionToIntersection<U> = (U extends unknown ? (k: U) => void : never) extends (k: infer I) => void ? I : never;
+/** The `auth.api` methods the given plugins add. */
+export type PluginApi<O> = O extends { plugins: readonly (infer P)[] }
+  ? UnionToIntersection<P extends { readonly $api?: infer A } ? (unknown extends A ? {} : NonNullable<A>) : {}>
+  : {};
+
+export interface Auth<Api = {}> {
   /** The web-standard handler: `Request` in, `Response` out. */
   handler: (request: Request) => Promise<Response>;
   fetch: (request: Request) => Promise<Response>;
-  api: {
-    ok: Endpoint<never, { ok: boolean }>;
-    getSession: Endpoint<never, { session: Session; user: User } | null, { disableCookieCache?: boolean; disableRefresh?: boolean }>;
-    signUpEmail: Endpoint<SignUpEmailBody, { token: string | null; user: User }>;
-    signInEmail: Endpoint<SignInEmailBody, { redirect: boolean; token: string; url?: string; user: User }>;
-    signOut: Endpoint<{ callbackURL?: string; disableRedirect?: boolean; state?: string } | undefined, { success: boolean; url?: string; redirect?: boolean }>;
-    listSessions: Endpoint<never, Session[]>;
-    revokeSession: Endpoint<{ token: string }, { status: boolean }>;
-    revokeSessions: Endpoint<Record<string, never> | undefined, { status: boolean }>;
-    revokeOtherSessions: Endpoint<Record<string, never> | undefined, { status: boolean }>;
-    updateUser: Endpoint<{ name?: string; image?: string | null }, { status: boolean }>;
-    changePassword: Endpoint<{ newPassword: string; currentPassword: string; revokeOtherSessions?: boolean }, { token: string | null; user: User }>;
-    verifyPassword: Endpoint<{ password: string }, { status: boolean }>;
-    /** Server only: a first password for a user without one. */
-    setPassword: Endpoint<{ newPassword: string }, { status: boolean }>;
-    listUserAccounts: Endpoint<never, Account[]>;
-    unlinkAccount: Endpoint<{ accountId: string }, { status: boolean }>;
-    requestPasswordReset: Endpoint<{ email: string; redirectTo?: string }, { status: boolean; message: string }>;
-    requestPasswordResetCallback: Endpoint<never, never, { callbackURL: string }>;
-    resetPassword: Endpoint<{ newPassword: string; token?: string }, { status: boolean }, { token?: string }>;
-    sendVerificationEmail: Endpoint<{ email: string; callbackURL?: string }, { status: boolean }>;
-    verifyEmail: Endpoint<never, { status: boolean; user: User | null }, { token: string; callbackURL?: string }>;
-    deleteUser: Endpoint<{ password?: string; token?: string; callbackURL?: string } | undefined, { success: boolean; message: string }>;
-    deleteUserCallback: Endpoint<never, { success: boolean; message: string }, { token: string; callbackURL?: string }>;
-    updateSession: Endpoint<Record<string, unknown>, { session: Session }>;
-    changeEmail: Endpoint<{ newEmail: string; callbackURL?: string }, { status: boolean }>;
-  };
+  api: CoreApi & Api;
   options: BetterAuthOptions;
   $ERROR_CODES: Record<string, { code: string; message: string }>;
   /** Lists (`apply: false`) or applies the schema statements the database still needs. */
   migrate: (options?: { apply?: boolean }) => Promise<string[]>;
 }
 
-export declare function betterAuth(options?: BetterAuthOptions): Auth;
+export declare function betterAuth<const O extends BetterAuthOptions = BetterAuthOptions>(options?: O): Auth<PluginApi<O>>;
 
 /** Thrown by `auth.api.*`, as better-call's. */
 export declare class APIError extends Error {

@@ -41,35 +41,6 @@ function reviveDates(value, depth = 0) {
   return value;
 }
 
-// Endpoints callable as `auth.api.<name>` in this version.
-const API_NAMES = [
-  "ok",
-  "error",
-  "signUpEmail",
-  "signInEmail",
-  "getSession",
-  "signOut",
-  "listSessions",
-  "revokeSession",
-  "revokeSessions",
-  "revokeOtherSessions",
-  "updateUser",
-  "changePassword",
-  "verifyPassword",
-  "setPassword",
-  "listUserAccounts",
-  "unlinkAccount",
-  "requestPasswordReset",
-  "requestPasswordResetCallback",
-  "resetPassword",
-  "sendVerificationEmail",
-  "verifyEmail",
-  "deleteUser",
-  "deleteUserCallback",
-  "updateSession",
-  "changeEmail",
-];
-
 async function callApi(core, name, input = {}) {
   const { body, query, params, method, headers, request, asResponse, returnHeaders, returnStatus } = input ?? {};
   const headerSource = headers ?? request?.headers;
@@ -162,15 +133,16 @@ export function betterAuth(options = {}) {
   handler[NATIVE] = core;
   handler[TRUSTED_ORIGINS] = originsFor;
 
+  // One entry per endpoint of the core's table (core and plugins): nothing is listed here.
   const api = {};
-  for (const name of API_NAMES) api[name] = (input) => callApi(core, name, input);
+  for (const name of core.apiNames) api[name] = (input) => callApi(core, name, input);
 
   const auth = {
     handler,
     fetch: handler,
     api,
     options,
-    $ERROR_CODES: JSON.parse(native.errorCodesJson()),
+    $ERROR_CODES: JSON.parse(core.errorCodesJson),
     /** Applies missing tables/columns/indexes (`apply`), or only lists them. */
     migrate: ({ apply = true } = {}) => core.migrate(apply),
     [NATIVE]: core,

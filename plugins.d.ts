@@ -1,3 +1,12 @@
+import type { Endpoint, Session, User } from "./index.js";
+
+/** What a plugin function returns. `$api` only carries the endpoints' types for `auth.api`. */
+export interface BetterAuthPlugin<Id extends string = string, Api = {}> {
+  id: Id;
+  options?: unknown;
+  readonly $api?: Api;
+}
+
 export interface GenericOAuthConfig {
   providerId: string;
   clientId: string;
@@ -23,9 +32,60 @@ export interface GenericOAuthConfig {
   [unsupported: string]: unknown;
 }
 
-export interface BetterAuthPlugin {
-  id: string;
-  options?: unknown;
+export declare function genericOAuth(options: { config: GenericOAuthConfig[] }): BetterAuthPlugin<"generic-oauth">;
+
+export interface BearerOptions {
+  /** Accept only signed tokens (`token.signature`, as `set-auth-token` gives them). Default false. */
+  requireSignature?: boolean;
 }
 
-export declare function genericOAuth(options: { config: GenericOAuthConfig[] }): BetterAuthPlugin;
+export declare function bearer(options?: BearerOptions): BetterAuthPlugin<"bearer">;
+
+type Check = (value: string) => boolean | Promise<boolean>;
+type Normalize = ((value: string) => string | Promise<string>) | false;
+
+export interface UsernameOptions {
+  /** Default 3. */
+  minUsernameLength?: number;
+  /** Default 30. */
+  maxUsernameLength?: number;
+  /** Default: letters, digits, `_` and `.`. */
+  usernameValidator?: Check;
+  displayUsernameValidator?: Check;
+  /** Default: lower-case. `false`: stored as given. */
+  usernameNormalization?: Normalize;
+  displayUsernameNormalization?: Normalize;
+  validationOrder?: { username?: "pre-normalization" | "post-normalization"; displayUsername?: "pre-normalization" | "post-normalization" };
+  immutableUsername?: boolean;
+  /** Default true: a `displayUsername` field beside `username`. */
+  displayUsername?: boolean;
+  /** Not supported yet (warned): renaming the fields. */
+  schema?: unknown;
+}
+
+export interface UsernameApi {
+  signInUsername: Endpoint<{ username: string; password: string; rememberMe?: boolean; callbackURL?: string }, { redirect: boolean; token: string; url?: string; user: User }>;
+  isUsernameAvailable: Endpoint<{ username: string }, { available: boolean }>;
+}
+
+export declare function username(options?: UsernameOptions): BetterAuthPlugin<"username", UsernameApi>;
+
+export interface OneTimeTokenOptions {
+  /** Minutes. Default 3. */
+  expiresIn?: number;
+  /** Only `auth.api.generateOneTimeToken` (server side) may issue tokens. */
+  disableClientRequest?: boolean;
+  generateToken?: (session: { session: Session; user: User }) => string | Promise<string>;
+  /** Verify answers the session without setting its cookie. */
+  disableSetSessionCookie?: boolean;
+  storeToken?: "plain" | "hashed" | { type: "custom-hasher"; hash: (token: string) => string | Promise<string> };
+  /** A `set-ott` header on every response that starts a session. */
+  setOttHeaderOnNewSession?: boolean;
+}
+
+export interface OneTimeTokenApi {
+  generateOneTimeToken: Endpoint<never, { token: string }>;
+  verifyOneTimeToken: Endpoint<{ token: string }, { session: Session; user: User }>;
+}
+
+export declare function oneTimeToken(options?: OneTimeTokenOptions): BetterAuthPlugin<"one-time-token", OneTimeTokenApi>;

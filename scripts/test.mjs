@@ -18,8 +18,11 @@ installDependencies();
 run(process.execPath, [join(root, "scripts", "build-addon.mjs")]);
 // Same profile as the addon build, so cargo reuses every compiled dependency.
 run("cargo", ["test", "--release"]);
-const suites = readdirSync(join(root, "__test__"))
-  .filter((f) => f.endsWith(".test.mjs"))
-  .sort()
-  .map((f) => join("__test__", f));
+// Core suites in __test__/, plugin suites in __test__/plugins/.
+const suites = ["__test__", join("__test__", "plugins")].flatMap((dir) =>
+  readdirSync(join(root, dir))
+    .filter((f) => f.endsWith(".test.mjs"))
+    .sort()
+    .map((f) => join(dir, f)),
+);
 run(process.execPath, ["--test", ...suites]);

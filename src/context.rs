@@ -204,6 +204,20 @@ impl Outgoing {
         self.headers.retain(|(n, _)| n != name);
         self.headers.push((name.to_owned(), value.into()));
     }
+
+    /// Adds `name` to `Access-Control-Expose-Headers`, keeping the names already there (as
+    /// upstream's plugins do for the tokens they put in headers).
+    pub fn expose_header(&mut self, name: &str) {
+        const EXPOSE: &str = "access-control-expose-headers";
+        let existing = self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(EXPOSE)).map(|(_, v)| v.clone()).unwrap_or_default();
+        let mut names: Vec<&str> = existing.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            names.push(name);
+        }
+        let joined = names.join(", ");
+        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(EXPOSE));
+        self.headers.push((EXPOSE.to_owned(), joined));
+    }
 }
 
 /// One endpoint invocation, over HTTP or through `auth.api`.
@@ -232,6 +246,9 @@ pub struct Call<'a> {
     /// For `hooks.after`: the session the request was made with, and one it created.
     pub hook_session: Option<Value>,
     pub new_session: Option<Value>,
+    /// The session whose cookie this response sets (upstream's `ctx.context.newSession`),
+    /// for plugin after hooks.
+    pub issued_session: Option<Box<(crate::db::models::Session, crate::db::models::User)>>,
 }
 
 impl Call<'_> {

@@ -47,6 +47,11 @@ impl RequestCookies {
         self.get(name).is_some()
     }
 
+    /// Every `(name, value)`, values decoded, in the header's order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
     /// A `value.signature` cookie whose HMAC verifies with `secret`; anything else is absent.
     pub fn get_signed(&self, name: &str, secret: &str) -> Option<&str> {
         let raw = self.get(name)?;
@@ -77,6 +82,12 @@ impl ResponseCookies {
 
     pub fn expire(&mut self, name: &str, attrs: &CookieAttributes) {
         self.set(name, "", Some(0), attrs);
+    }
+
+    /// The queued cookie of that name (its value as sent, percent-encoded).
+    pub fn find(&self, name: &str) -> Option<Cookie<'static>> {
+        let (_, serialized) = self.0.iter().find(|(n, _)| n == name)?;
+        Cookie::parse(serialized.clone()).ok()
     }
 
     pub fn header_values(&self) -> impl Iterator<Item = &str> {

@@ -13,12 +13,20 @@ pub fn random_string(len: usize) -> String {
     Alphanumeric.sample_string(&mut rand::rng(), len)
 }
 
+/// A random string over `a-z0-9A-Z-_` (upstream's `generateRandomString` default alphabets).
+pub fn random_url_safe(len: usize) -> String {
+    random_from(b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_", len)
+}
+
+fn random_from(alphabet: &[u8], len: usize) -> String {
+    use rand::RngExt;
+    let mut rng = rand::rng();
+    (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()
+}
+
 /// A random `[0-9a-z]` string (upstream's delete-account tokens).
 pub fn random_lowercase_token(len: usize) -> String {
-    use rand::RngExt;
-    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut rng = rand::rng();
-    (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    random_from(b"0123456789abcdefghijklmnopqrstuvwxyz", len)
 }
 
 /// Upstream's row id and session token: 32 alphanumeric characters.
@@ -35,6 +43,15 @@ pub fn sign(secret: &str, value: &str) -> String {
 /// Verifies `signature` (standard base64) over `value` in constant time.
 pub fn verify_signature(secret: &str, value: &str, signature: &str) -> bool {
     let Ok(given) = STANDARD.decode(signature) else { return false };
+    constant_time_eq(&given, &hmac_sha256(secret, value.as_bytes()))
+}
+
+/// As [`verify_signature`], the signature in standard or URL-safe base64, padded or not
+/// (upstream's `createHMAC(...).verify` decodes either).
+pub fn verify_signature_any_base64(secret: &str, value: &str, signature: &str) -> bool {
+    use base64::engine::general_purpose::STANDARD_NO_PAD;
+    let trimmed = signature.trim_end_matches('=');
+    let Ok(given) = STANDARD_NO_PAD.decode(trimmed).or_else(|_| URL_SAFE_NO_PAD.decode(trimmed)) else { return false };
     constant_time_eq(&given, &hmac_sha256(secret, value.as_bytes()))
 }
 

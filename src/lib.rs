@@ -18,6 +18,7 @@ pub mod oauth;
 pub mod option_keys;
 pub mod options;
 pub mod password_hash;
+pub mod plugins;
 pub mod router;
 pub mod routes;
 pub mod time_util;

@@ -214,6 +214,8 @@ pub struct AuthOptions {
     pub encrypt_oauth_tokens: bool,
     /// `socialProviders` and `genericOAuth` providers.
     pub providers: Vec<crate::oauth::Provider>,
+    /// `plugins: [...]`, read by each plugin's own `register`.
+    pub plugins: crate::plugins::Plugins,
     pub account_linking: AccountLinking,
     pub secret: String,
     /// A configured `baseURL` (option or environment): its origin, without the base path.
@@ -477,7 +479,17 @@ impl AuthOptions {
         let mut options = resolve(typed, env, &mut warnings)?;
         options.functions = option_keys::function_paths(raw);
         options.renames = Renames::parse(raw)?;
-        options.providers = crate::oauth::providers::parse(raw, &mut warnings)?;
+        options.plugins = crate::plugins::Plugins::parse(raw.get("plugins"), &mut warnings)?;
+        // Plugin schema joins the user's additional fields (upstream's `getAuthTables` merge).
+        for (model, fields) in [("user", &mut options.user_fields), ("session", &mut options.session_fields)] {
+            for field in options.plugins.fields(model) {
+                if !fields.iter().any(|f| f.name == field.name) {
+                    fields.push(field);
+                }
+            }
+        }
+        let from_plugins = options.plugins.iter().flat_map(|p| p.providers.iter().cloned()).collect();
+        options.providers = crate::oauth::providers::parse(raw, from_plugins, &mut warnings)?;
         options.account_linking = AccountLinking::parse(raw)?;
         options.encrypt_oauth_tokens = raw.pointer("/account/encryptOAuthTokens") == Some(&Value::Bool(true));
         Names::new(options.database.dialect, &options.renames, &options.user_fields, &options.session_fields).check()?;
@@ -671,6 +683,7 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         legacy_secret,
         encrypt_oauth_tokens: false,
         providers: Vec::new(),
+        plugins: Default::default(),
         account_linking: AccountLinking { enabled: true, trusted_providers: Vec::new(), require_local_email_verified: true, disable_implicit_linking: false, allow_different_emails: false, update_user_info_on_link: false, update_account_on_sign_in: true },
         secret,
         base_origin,

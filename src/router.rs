@@ -9,7 +9,7 @@ use crate::cookies::RequestCookies;
 use crate::error::{ApiError, extra_codes};
 use crate::http::{Headers, Request, Response};
 use crate::middleware::origin_check::origin_check_middleware;
-use crate::routes::{self, ENDPOINTS, Endpoint, Reply};
+use crate::routes::{self, Endpoint, Reply};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 const JSON: &str = "application/json";
@@ -19,7 +19,7 @@ pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
     if let Some(refused) = ctx.rate_limiter.check(ctx, &req.method, &req.url, &req.headers, url.path()).await {
         return refused;
     }
-    let Some((endpoint, params)) = route(&ctx.options.base_path, url.path(), &req.method) else {
+    let Some((endpoint, params)) = route(ctx.options.plugins.endpoints(), &ctx.options.base_path, url.path(), &req.method) else {
         return Response::empty(404);
     };
     let base_origin = ctx.options.base_origin.clone().or_else(|| Some(url.origin().ascii_serialization()));
@@ -43,9 +43,10 @@ pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
         request_line: Some((req.method.clone(), req.url.clone())),
         hook_session: None,
         new_session: None,
+        issued_session: None,
     };
     let result = match origin_check_middleware(&call) {
-        Ok(()) => routes::request_hooks::run(endpoint.id, &mut call).await,
+        Ok(()) => routes::request_hooks::run(endpoint, &mut call).await,
         Err(e) => Err(e),
     };
     respond(result, call.out)
@@ -63,7 +64,7 @@ pub struct ApiInput {
 }
 
 pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
-    let endpoint = ENDPOINTS.iter().find(|e| e.api_name == input.name)?;
+    let endpoint = ctx.options.plugins.endpoints().iter().find(|e| e.api_name == input.name)?;
     let cookie_header = input.headers.as_ref().and_then(|h| h.get("cookie"));
     let mut call = Call {
         ctx,
@@ -81,19 +82,20 @@ pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
         request_line: None,
         hook_session: None,
         new_session: None,
+        issued_session: None,
     };
-    let result = routes::request_hooks::run(endpoint.id, &mut call).await;
+    let result = routes::request_hooks::run(endpoint, &mut call).await;
     Some(respond(result, call.out))
 }
 
 /// The endpoint for a path and its `:param` values, or `None` (a 404 with an empty body, as
 /// upstream).
-fn route(base_path: &str, path: &str, method: &str) -> Option<(&'static Endpoint, Vec<(String, String)>)> {
+fn route<'e>(endpoints: &'e [Endpoint], base_path: &str, path: &str, method: &str) -> Option<(&'e Endpoint, Vec<(String, String)>)> {
     let rest = if base_path.is_empty() { path } else { path.strip_prefix(base_path)? };
     if !rest.starts_with('/') || rest.len() < 2 || rest.contains("//") {
         return None;
     }
-    ENDPOINTS.iter().filter(|e| !e.path.is_empty() && e.methods.contains(&method)).find_map(|e| {
+    endpoints.iter().filter(|e| !e.path.is_empty() && e.methods.contains(&method)).find_map(|e| {
         let pattern: Vec<&str> = e.path.split('/').collect();
         let actual: Vec<&str> = rest.split('/').collect();
         if pattern.len() != actual.len() {
@@ -207,6 +209,8 @@ mod tests {
 
     #[test]
     fn routing_follows_upstreams_rules() {
+        let table = routes::core_endpoints();
+        let route = |base: &str, p: &str, m: &str| route(&table, base, p, m);
         let path = |p: &str, m: &str| route("/api/auth", p, m).map(|(e, _)| e.path);
         assert_eq!(path("/api/auth/ok", "GET"), Some("/ok"));
         let (e, params) = route("/api/auth", "/api/auth/reset-password/abc%20d", "GET").unwrap();

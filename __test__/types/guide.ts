@@ -5,6 +5,7 @@ import cors from "cors";
 import { betterAuth, APIError, type Session, type User } from "better-auth-rs";
 import { toNodeHandler, fromNodeHeaders } from "better-auth-rs/node";
 import { createAuthMiddleware } from "better-auth-rs/api";
+import { bearer, username, oneTimeToken } from "better-auth-rs/plugins";
 
 export const auth = betterAuth({
   database: "sqlite:./auth.db",
@@ -90,4 +91,25 @@ async function wrongResult() {
   return s;
 }
 
-export { apiCalls, wrongResult, withEverything };
+// Plugins add their endpoints to auth.api, typed.
+const withPlugins = betterAuth({
+  plugins: [bearer({ requireSignature: true }), username({ minUsernameLength: 4, usernameNormalization: false }), oneTimeToken({ expiresIn: 5 })],
+});
+async function pluginCalls() {
+  const signedIn = await withPlugins.api.signInUsername({ body: { username: "ann", password: "pw-pw-pw-pw" } });
+  const token: string = signedIn.token;
+  const { available }: { available: boolean } = await withPlugins.api.isUsernameAvailable({ body: { username: "ann" } });
+  const ott = await withPlugins.api.generateOneTimeToken({ headers: new Headers() });
+  const verified = await withPlugins.api.verifyOneTimeToken({ body: { token: ott.token } });
+  return [token, available, verified.user.email];
+}
+// @ts-expect-error without the username plugin there is no signInUsername
+auth.api.signInUsername({ body: { username: "ann", password: "x" } });
+// @ts-expect-error signInUsername needs a password
+withPlugins.api.signInUsername({ body: { username: "ann" } });
+// @ts-expect-error minUsernameLength is a number
+username({ minUsernameLength: "4" });
+// @ts-expect-error storeToken is plain, hashed or a custom hasher
+oneTimeToken({ storeToken: "encrypted" });
+
+export { apiCalls, wrongResult, withEverything, pluginCalls };

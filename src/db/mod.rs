@@ -406,6 +406,32 @@ impl Database {
         })
     }
 
+    /// The user whose `field` (a user field: core or additional, e.g. `username`) equals
+    /// `value`, with the password of their credential account (`accountId = userId`).
+    pub async fn find_user_with_password_by(&self, field: &str, value: &str) -> Result<Option<(User, Option<String>)>, DbError> {
+        let query = self.names.dynamic(&format!(
+            r#"select u.*, a."password" as "a_password" from "user" u
+               left join "account" a on a."userId" = u."id" and a."providerId" = ? and a."accountId" = u."id"
+               where u."{field}" = ? limit 1"#
+        ));
+        on_pool!(self.pool().await?, |p, d| {
+            let row = sqlx::query(query).bind(CREDENTIAL_PROVIDER).bind(value).fetch_optional(p).await?;
+            match row {
+                None => Ok(None),
+                Some(r) => Ok(Some((user_from_row(&r, "", &self.store.user_fields)?, r.opt_text("a_password")?))),
+            }
+        })
+    }
+
+    /// The user whose `field` equals `value` (`None`: no such user).
+    pub async fn find_user_by(&self, field: &str, value: &str) -> Result<Option<User>, DbError> {
+        let query = self.names.dynamic(&format!(r#"select * from "user" where "{field}" = ? limit 1"#));
+        on_pool!(self.pool().await?, |p, d| {
+            let row = sqlx::query(query).bind(value).fetch_optional(p).await?;
+            row.map(|r| user_from_row(&r, "", &self.store.user_fields)).transpose()
+        })
+    }
+
     /// Creates the user and their credential account atomically. A second sign-up with the
     /// same email loses on the unique index: see [`DbError::is_unique_violation`].
     /// (`account: None`: a `databaseHooks.account.create.before` refused it.)

@@ -78,14 +78,23 @@ pub struct Index {
 /// Upstream's generated index name: `<table>_<column>_idx`, shortened with a hash of the
 /// whole name past 63 bytes (FNV-1a, as `getDatabaseIndexName`).
 pub fn index_name(table: &str, column: &str) -> String {
+    kind_index_name(table, column, "idx")
+}
+
+/// `<table>_<column>_uidx`: the unique index upstream adds with a unique column.
+pub fn unique_index_name(table: &str, column: &str) -> String {
+    kind_index_name(table, column, "uidx")
+}
+
+fn kind_index_name(table: &str, column: &str, kind: &str) -> String {
     const MAX: usize = 63;
-    let generated = format!("{table}_{column}_idx");
+    let generated = format!("{table}_{column}_{kind}");
     if generated.len() <= MAX {
         return generated;
     }
     let hash = generated.bytes().fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619));
-    let suffix = format!("_{hash:08x}_idx");
-    let head = &generated[..generated.len() - "_idx".len()];
+    let suffix = format!("_{hash:08x}_{kind}");
+    let head = &generated[..generated.len() - kind.len() - 1];
     format!("{}{suffix}", &head[..MAX - suffix.len()])
 }
 
@@ -283,6 +292,7 @@ pub struct MigrationError(pub String);
 /// The statements that bring `existing` up to upstream's schema, in order.
 pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> Result<Vec<String>, MigrationError> {
     let mut statements = Vec::new();
+    let mut deferred = Vec::new();
     let user_table = options.table("user");
     let rate_limit = options.rate_limit.then_some(&RATE_LIMIT_TABLE);
     for model in TABLES.iter().filter(|t| !options.omit.contains(&t.name.as_ref())).chain(rate_limit) {
@@ -312,7 +322,13 @@ pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> R
                     if let Some(default) = &column.added_default {
                         sql.push_str(&format!(" default {default}"));
                     }
-                    let rest = dialect.column_sql(&Column { added_default: None, ..column.clone() }, user_table);
+                    // A unique column gets upstream's separate unique index, after the columns
+                    // (SQLite cannot add a column with an inline UNIQUE).
+                    if column.unique {
+                        let name = unique_index_name(table, &column.name);
+                        deferred.push(format!("create unique index {} on {} ({});", dialect.quote(&name), dialect.quote(table), dialect.quote(&column.name)));
+                    }
+                    let rest = dialect.column_sql(&Column { added_default: None, unique: false, ..column.clone() }, user_table);
                     // The constraints after the type, as for a new table.
                     let type_end = dialect.quote(&column.name).len() + 1 + dialect.column_type(column.kind).len();
                     sql.push_str(&rest[type_end..]);
@@ -329,6 +345,7 @@ pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> R
             statements.push(dialect.create_index_sql(&name, table, column));
         }
     }
+    statements.extend(deferred);
     Ok(statements)
 }
 

@@ -84,6 +84,9 @@ impl RateLimiter {
             );
         }
         let mut rule = special_rule(&path).unwrap_or(opts.default_rule);
+        if let Some(plugin_rule) = ctx.options.plugins.rate_limit(&path) {
+            rule = plugin_rule;
+        }
         let custom = opts.custom_rules.iter().find(|(pattern, _)| {
             let pattern = pattern.to_lowercase();
             if pattern.contains('*') { wildcard_match(&pattern, &path) } else { pattern == path }

@@ -57,16 +57,6 @@ impl From<crate::http::Response> for NativeResponse {
     }
 }
 
-/// `auth.$ERROR_CODES`: `{ CODE: { code, message } }` as JSON.
-#[napi]
-pub fn error_codes_json() -> String {
-    let map: Map<String, Value> = crate::error::codes::ALL
-        .iter()
-        .map(|c| (c.code.to_owned(), serde_json::json!({ "code": c.code, "message": c.message })))
-        .collect();
-    Value::Object(map).to_string()
-}
-
 /// The statements that create upstream's schema on an empty database of `dialect`
 /// (`sqlite`, `postgres`, `mysql`), for `npx better-auth-rs generate`.
 #[napi]
@@ -115,6 +105,24 @@ impl NativeAuth {
     #[napi(getter)]
     pub fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
+    }
+
+    /// `auth.$ERROR_CODES`: `{ CODE: { code, message } }` as JSON, the core's and each plugin's.
+    #[napi(getter)]
+    pub fn error_codes_json(&self) -> String {
+        let plugins = &self.auth.options().plugins;
+        let map: Map<String, Value> = crate::error::codes::ALL
+            .iter()
+            .chain(plugins.error_codes())
+            .map(|c| (c.code.to_owned(), serde_json::json!({ "code": c.code, "message": c.message })))
+            .collect();
+        Value::Object(map).to_string()
+    }
+
+    /// Every `auth.api` name for these options, from the one endpoint table.
+    #[napi(getter)]
+    pub fn api_names(&self) -> Vec<String> {
+        self.auth.options().plugins.endpoints().iter().map(|e| e.api_name.to_owned()).collect()
     }
 
     /// The database URL, password hidden (for `npx better-auth-rs info`).

@@ -135,25 +135,10 @@ impl Reader<'_> {
     }
 }
 
-/// `socialProviders` and the `genericOAuth` plugin's `config`, in upstream's order (generic
-/// providers first).
-pub fn parse(raw: &Value, warnings: &mut OptionWarnings) -> Result<Vec<Provider>, OptionsError> {
-    let mut providers = Vec::new();
-    if let Some(plugins) = raw.get("plugins").and_then(Value::as_array) {
-        for (i, plugin) in plugins.iter().enumerate() {
-            let id = plugin.get("id").and_then(Value::as_str).unwrap_or("");
-            if id != "generic-oauth" {
-                warnings.0.push(format!("plugin `{}` is not supported by better-auth-rs yet and is ignored", if id.is_empty() { "(no id)" } else { id }));
-                continue;
-            }
-            let configs = plugin.pointer("/options/config").and_then(Value::as_array).ok_or_else(|| invalid(&format!("plugins.{i}"), "genericOAuth needs `config: [...]`"))?;
-            for (j, config) in configs.iter().enumerate() {
-                let path = format!("plugins.{i}.options.config.{j}");
-                let map = config.as_object().ok_or_else(|| invalid(&path, "expected a provider object"))?;
-                providers.push(generic(map, path, warnings)?);
-            }
-        }
-    }
+/// `socialProviders`, after the providers plugins contribute (genericOAuth's, first, as
+/// upstream's order has them).
+pub fn parse(raw: &Value, from_plugins: Vec<Provider>, warnings: &mut OptionWarnings) -> Result<Vec<Provider>, OptionsError> {
+    let mut providers = from_plugins;
     if let Some(social) = raw.get("socialProviders") {
         let map = social.as_object().ok_or_else(|| invalid("socialProviders", "expected an object"))?;
         for (id, options) in map {
@@ -336,7 +321,7 @@ const GENERIC_NOT_YET: &[&str] = &[
     "discoveryHeaders", "authorizationHeaders", "allowIdpInitiated", "disableIdTokenNonceBinding",
 ];
 
-fn generic(map: &Map<String, Value>, path: String, warnings: &mut OptionWarnings) -> Result<Provider, OptionsError> {
+pub fn generic(map: &Map<String, Value>, path: String, warnings: &mut OptionWarnings) -> Result<Provider, OptionsError> {
     refuse_identity_options(map, &path)?;
     for key in map.keys() {
         if GENERIC_NOT_YET.contains(&key.as_str()) {
@@ -623,6 +608,13 @@ fn gitlab_user(profile: &Profile) -> Option<UserInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Options as `betterAuth()` reads them: plugins' providers first.
+    fn parse(raw: &Value, warnings: &mut OptionWarnings) -> Result<Vec<Provider>, OptionsError> {
+        let plugins = crate::plugins::Plugins::parse(raw.get("plugins"), warnings)?;
+        let from_plugins = plugins.iter().flat_map(|p| p.providers.iter().cloned()).collect();
+        super::parse(raw, from_plugins, warnings)
+    }
     use serde_json::json;
 
     fn obj(v: Value) -> Profile {

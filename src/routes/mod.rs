@@ -14,6 +14,9 @@ pub mod sign_up;
 pub mod social;
 pub mod user;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use serde_json::Value;
 
 use crate::context::{AuthContext, Call};
@@ -28,43 +31,24 @@ pub enum Reply {
     Raw { status: u16, headers: Vec<(String, String)>, body: Vec<u8>, json: bool },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndpointId {
-    Ok,
-    Error,
-    SignUpEmail,
-    SignInEmail,
-    GetSession,
-    SignOut,
-    ListSessions,
-    RevokeSession,
-    RevokeSessions,
-    RevokeOtherSessions,
-    UpdateUser,
-    ChangePassword,
-    VerifyPassword,
-    SetPassword,
-    ListAccounts,
-    UnlinkAccount,
-    RequestPasswordReset,
-    ResetPasswordCallback,
-    ResetPassword,
-    SendVerificationEmail,
-    VerifyEmail,
-    DeleteUser,
-    DeleteUserCallback,
-    UpdateSession,
-    ChangeEmail,
-    SignInSocial,
-    OAuthCallback,
-    LinkSocial,
-    GetAccessToken,
-    RefreshToken,
-    AccountInfo,
+/// What an endpoint handler returns: boxed, so core and plugin handlers share one table.
+pub type HandlerFuture<'c> = Pin<Box<dyn Future<Output = Result<Reply, ApiError>> + Send + 'c>>;
+pub type Handler = for<'c, 'a> fn(&'c mut Call<'a>) -> HandlerFuture<'c>;
+
+/// `handler!(module::function)`: an `async fn(&mut Call) -> Result<Reply, ApiError>` as a [`Handler`].
+#[macro_export]
+macro_rules! handler {
+    ($f:path) => {{
+        fn boxed<'c, 'a>(call: &'c mut $crate::context::Call<'a>) -> $crate::routes::HandlerFuture<'c> {
+            Box::pin($f(call))
+        }
+        boxed as $crate::routes::Handler
+    }};
 }
 
+/// One row of the endpoint table that feeds the router, `auth.api` and the type check.
+#[derive(Clone)]
 pub struct Endpoint {
-    pub id: EndpointId,
     /// The `auth.api` name.
     pub api_name: &'static str,
     /// Relative to the base path; empty for server-only endpoints, which are never routed.
@@ -72,107 +56,63 @@ pub struct Endpoint {
     pub methods: &'static [&'static str],
     /// Also accepts `application/x-www-form-urlencoded` bodies.
     pub accepts_form: bool,
+    pub handler: Handler,
+    /// The plugin that contributed it (`None`: the core).
+    pub plugin: Option<&'static str>,
 }
 
-pub const ENDPOINTS: &[Endpoint] = &[
-    Endpoint { id: EndpointId::Ok, api_name: "ok", path: "/ok", methods: &["GET"], accepts_form: false },
-    Endpoint { id: EndpointId::Error, api_name: "error", path: "/error", methods: &["GET"], accepts_form: false },
-    Endpoint { id: EndpointId::SignUpEmail, api_name: "signUpEmail", path: "/sign-up/email", methods: &["POST"], accepts_form: true },
-    Endpoint { id: EndpointId::SignInEmail, api_name: "signInEmail", path: "/sign-in/email", methods: &["POST"], accepts_form: true },
-    Endpoint { id: EndpointId::GetSession, api_name: "getSession", path: "/get-session", methods: &["GET", "POST"], accepts_form: false },
-    Endpoint { id: EndpointId::SignOut, api_name: "signOut", path: "/sign-out", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::ListSessions, api_name: "listSessions", path: "/list-sessions", methods: &["GET"], accepts_form: false },
-    Endpoint { id: EndpointId::RevokeSession, api_name: "revokeSession", path: "/revoke-session", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::RevokeSessions, api_name: "revokeSessions", path: "/revoke-sessions", methods: &["POST"], accepts_form: false },
-    Endpoint {
-        id: EndpointId::RevokeOtherSessions,
-        api_name: "revokeOtherSessions",
-        path: "/revoke-other-sessions",
-        methods: &["POST"],
-        accepts_form: false,
-    },
-    Endpoint { id: EndpointId::UpdateUser, api_name: "updateUser", path: "/update-user", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::ChangePassword, api_name: "changePassword", path: "/change-password", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::VerifyPassword, api_name: "verifyPassword", path: "/verify-password", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::SetPassword, api_name: "setPassword", path: "", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::ListAccounts, api_name: "listUserAccounts", path: "/list-accounts", methods: &["GET"], accepts_form: false },
-    Endpoint { id: EndpointId::UnlinkAccount, api_name: "unlinkAccount", path: "/unlink-account", methods: &["POST"], accepts_form: false },
-    Endpoint {
-        id: EndpointId::RequestPasswordReset,
-        api_name: "requestPasswordReset",
-        path: "/request-password-reset",
-        methods: &["POST"],
-        accepts_form: false,
-    },
-    Endpoint {
-        id: EndpointId::ResetPasswordCallback,
-        api_name: "requestPasswordResetCallback",
-        path: "/reset-password/:token",
-        methods: &["GET"],
-        accepts_form: false,
-    },
-    Endpoint { id: EndpointId::ResetPassword, api_name: "resetPassword", path: "/reset-password", methods: &["POST"], accepts_form: false },
-    Endpoint {
-        id: EndpointId::SendVerificationEmail,
-        api_name: "sendVerificationEmail",
-        path: "/send-verification-email",
-        methods: &["POST"],
-        accepts_form: false,
-    },
-    Endpoint { id: EndpointId::VerifyEmail, api_name: "verifyEmail", path: "/verify-email", methods: &["GET"], accepts_form: false },
-    Endpoint { id: EndpointId::DeleteUser, api_name: "deleteUser", path: "/delete-user", methods: &["POST"], accepts_form: false },
-    Endpoint {
-        id: EndpointId::DeleteUserCallback,
-        api_name: "deleteUserCallback",
-        path: "/delete-user/callback",
-        methods: &["GET"],
-        accepts_form: false,
-    },
-    Endpoint { id: EndpointId::UpdateSession, api_name: "updateSession", path: "/update-session", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::ChangeEmail, api_name: "changeEmail", path: "/change-email", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::SignInSocial, api_name: "signInSocial", path: "/sign-in/social", methods: &["POST"], accepts_form: false },
-    // POST: a provider's `form_post` (Apple), bounced to GET.
-    Endpoint { id: EndpointId::OAuthCallback, api_name: "callbackOAuth", path: "/callback/:id", methods: &["GET", "POST"], accepts_form: true },
-    Endpoint { id: EndpointId::LinkSocial, api_name: "linkSocialAccount", path: "/link-social", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::GetAccessToken, api_name: "getAccessToken", path: "/get-access-token", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::RefreshToken, api_name: "refreshToken", path: "/refresh-token", methods: &["POST"], accepts_form: false },
-    Endpoint { id: EndpointId::AccountInfo, api_name: "accountInfo", path: "/account-info", methods: &["GET"], accepts_form: false },
-];
-
-pub async fn dispatch(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
-    match id {
-        EndpointId::Ok => ok::ok(call).await,
-        EndpointId::Error => ok::error_page(call).await,
-        EndpointId::SignUpEmail => sign_up::sign_up_email(call).await,
-        EndpointId::SignInEmail => sign_in::sign_in_email(call).await,
-        EndpointId::GetSession => session::get_session(call).await,
-        EndpointId::SignOut => sign_out::sign_out(call).await,
-        EndpointId::ListSessions => session::list_sessions(call).await,
-        EndpointId::RevokeSession => session::revoke_session(call).await,
-        EndpointId::RevokeSessions => session::revoke_sessions(call).await,
-        EndpointId::RevokeOtherSessions => session::revoke_other_sessions(call).await,
-        EndpointId::UpdateUser => user::update_user(call).await,
-        EndpointId::ChangePassword => user::change_password(call).await,
-        EndpointId::VerifyPassword => user::verify_password(call).await,
-        EndpointId::SetPassword => user::set_password(call).await,
-        EndpointId::ListAccounts => account::list_accounts(call).await,
-        EndpointId::UnlinkAccount => account::unlink_account(call).await,
-        EndpointId::RequestPasswordReset => password::request_password_reset(call).await,
-        EndpointId::ResetPasswordCallback => password::reset_password_callback(call).await,
-        EndpointId::ResetPassword => password::reset_password(call).await,
-        EndpointId::SendVerificationEmail => email_verification::send_verification_email(call).await,
-        EndpointId::VerifyEmail => email_verification::verify_email(call).await,
-        EndpointId::DeleteUser => delete_user::delete_user(call).await,
-        EndpointId::DeleteUserCallback => delete_user::delete_user_callback(call).await,
-        EndpointId::UpdateSession => session::update_session(call).await,
-        EndpointId::ChangeEmail => user::change_email(call).await,
-        EndpointId::SignInSocial => social::sign_in_social(call).await,
-        EndpointId::OAuthCallback => social::callback(call).await,
-        EndpointId::LinkSocial => social::link_social(call).await,
-        EndpointId::GetAccessToken => account::get_access_token(call).await,
-        EndpointId::RefreshToken => account::refresh_token(call).await,
-        EndpointId::AccountInfo => account::account_info(call).await,
+impl Endpoint {
+    pub const fn new(api_name: &'static str, path: &'static str, methods: &'static [&'static str], handler: Handler) -> Endpoint {
+        Endpoint { api_name, path, methods, accepts_form: false, handler, plugin: None }
     }
+
+    /// Server-only: callable through `auth.api`, never routed (upstream's `SERVER_ONLY`).
+    pub const fn server_only(api_name: &'static str, handler: Handler) -> Endpoint {
+        Endpoint::new(api_name, "", &["POST"], handler)
+    }
+
+    pub const fn form(mut self) -> Endpoint {
+        self.accepts_form = true;
+        self
+    }
+}
+
+/// The core's endpoints (upstream's `packages/better-auth/src/api/index.ts`); plugins add theirs.
+pub fn core_endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new("ok", "/ok", &["GET"], handler!(ok::ok)),
+        Endpoint::new("error", "/error", &["GET"], handler!(ok::error_page)),
+        Endpoint::new("signUpEmail", "/sign-up/email", &["POST"], handler!(sign_up::sign_up_email)).form(),
+        Endpoint::new("signInEmail", "/sign-in/email", &["POST"], handler!(sign_in::sign_in_email)).form(),
+        Endpoint::new("getSession", "/get-session", &["GET", "POST"], handler!(session::get_session)),
+        Endpoint::new("signOut", "/sign-out", &["POST"], handler!(sign_out::sign_out)),
+        Endpoint::new("listSessions", "/list-sessions", &["GET"], handler!(session::list_sessions)),
+        Endpoint::new("revokeSession", "/revoke-session", &["POST"], handler!(session::revoke_session)),
+        Endpoint::new("revokeSessions", "/revoke-sessions", &["POST"], handler!(session::revoke_sessions)),
+        Endpoint::new("revokeOtherSessions", "/revoke-other-sessions", &["POST"], handler!(session::revoke_other_sessions)),
+        Endpoint::new("updateUser", "/update-user", &["POST"], handler!(user::update_user)),
+        Endpoint::new("changePassword", "/change-password", &["POST"], handler!(user::change_password)),
+        Endpoint::new("verifyPassword", "/verify-password", &["POST"], handler!(user::verify_password)),
+        Endpoint::server_only("setPassword", handler!(user::set_password)),
+        Endpoint::new("listUserAccounts", "/list-accounts", &["GET"], handler!(account::list_accounts)),
+        Endpoint::new("unlinkAccount", "/unlink-account", &["POST"], handler!(account::unlink_account)),
+        Endpoint::new("requestPasswordReset", "/request-password-reset", &["POST"], handler!(password::request_password_reset)),
+        Endpoint::new("requestPasswordResetCallback", "/reset-password/:token", &["GET"], handler!(password::reset_password_callback)),
+        Endpoint::new("resetPassword", "/reset-password", &["POST"], handler!(password::reset_password)),
+        Endpoint::new("sendVerificationEmail", "/send-verification-email", &["POST"], handler!(email_verification::send_verification_email)),
+        Endpoint::new("verifyEmail", "/verify-email", &["GET"], handler!(email_verification::verify_email)),
+        Endpoint::new("deleteUser", "/delete-user", &["POST"], handler!(delete_user::delete_user)),
+        Endpoint::new("deleteUserCallback", "/delete-user/callback", &["GET"], handler!(delete_user::delete_user_callback)),
+        Endpoint::new("updateSession", "/update-session", &["POST"], handler!(session::update_session)),
+        Endpoint::new("changeEmail", "/change-email", &["POST"], handler!(user::change_email)),
+        Endpoint::new("signInSocial", "/sign-in/social", &["POST"], handler!(social::sign_in_social)),
+        // POST: a provider's `form_post` (Apple), bounced to GET.
+        Endpoint::new("callbackOAuth", "/callback/:id", &["GET", "POST"], handler!(social::callback)).form(),
+        Endpoint::new("linkSocialAccount", "/link-social", &["POST"], handler!(social::link_social)),
+        Endpoint::new("getAccessToken", "/get-access-token", &["POST"], handler!(account::get_access_token)),
+        Endpoint::new("refreshToken", "/refresh-token", &["POST"], handler!(account::refresh_token)),
+        Endpoint::new("accountInfo", "/account-info", &["GET"], handler!(account::account_info)),
+    ]
 }
 
 /// Upstream's limits, counted in UTF-16 code units like JavaScript's `length`. Sign-in

@@ -10,16 +10,20 @@ use crate::context::Call;
 use crate::error::ApiError;
 use crate::http::Headers;
 use crate::routes::db_hooks::{Thrown, thrown};
-use crate::routes::{EndpointId, Reply, dispatch};
+use crate::plugins::HookKind;
+use crate::routes::{Endpoint, Reply};
 
 const BEFORE: &str = "hooks.before";
 const AFTER: &str = "hooks.after";
 
-/// The endpoint, with the hooks around it when there are any.
-pub async fn run(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError> {
+/// The endpoint, with the hooks around it: the user's `hooks.before`, then each plugin's
+/// before hooks; after the endpoint the user's `hooks.after`, then the plugins' (upstream's
+/// order, `packages/better-auth/src/api/dispatch.ts`).
+pub async fn run(endpoint: &Endpoint, call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let ctx = call.ctx;
-    if !ctx.has_function(BEFORE) && !ctx.has_function(AFTER) {
-        return dispatch(id, call).await;
+    let plugin_hooks = ctx.options.plugins.hooks();
+    if !ctx.has_function(BEFORE) && !ctx.has_function(AFTER) && plugin_hooks.is_empty() {
+        return (endpoint.handler)(call).await;
     }
     if ctx.has_function(BEFORE) {
         let answer = ctx.call_option(&["hooks", "before"], vec![description(call, None)]).await.map_err(|m| as_error(&m))?;
@@ -27,10 +31,30 @@ pub async fn run(id: EndpointId, call: &mut Call<'_>) -> Result<Reply, ApiError>
             return Ok(reply);
         }
     }
-    let result = dispatch(id, call).await;
-    if !ctx.has_function(AFTER) {
-        return result;
+    for hook in plugin_hooks {
+        if let HookKind::Before(before) = hook.run
+            && (hook.matcher)(call)
+            && let Some(reply) = before(call).await?
+        {
+            return Ok(reply);
+        }
     }
+    let mut result = (endpoint.handler)(call).await;
+    if ctx.has_function(AFTER) {
+        result = user_after(call, result).await;
+    }
+    for hook in plugin_hooks {
+        if let HookKind::After(after) = hook.run
+            && (hook.matcher)(call)
+        {
+            result = after(call, result).await;
+        }
+    }
+    result
+}
+
+async fn user_after(call: &mut Call<'_>, result: Result<Reply, ApiError>) -> Result<Reply, ApiError> {
+    let ctx = call.ctx;
     let returned = match &result {
         Ok(Reply::Json(v)) => v.clone(),
         Ok(_) => Value::Null,

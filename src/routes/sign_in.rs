@@ -3,6 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::context::Call;
+use crate::db::models::User;
 use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::middleware::origin_check::form_csrf;
 use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verification_mail};
@@ -44,6 +45,13 @@ pub async fn sign_in_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         ctx.logger.warn("Invalid password");
         return Err(wrong());
     }
+    finish_password_sign_in(call, user, callback_url, remember_me).await
+}
+
+/// After a password matched (email or username sign-in): the email-verification gate, then a
+/// session, its cookie and upstream's `{ redirect, token, url?, user }` answer.
+pub async fn finish_password_sign_in(call: &mut Call<'_>, user: User, callback_url: Option<String>, remember_me: Option<bool>) -> Result<Reply, ApiError> {
+    let ctx = call.ctx;
     if ctx.options.email_and_password.require_email_verification && !user.email_verified {
         if ctx.has_function(SEND_VERIFICATION_EMAIL) && ctx.options.email_verification.send_on_sign_in {
             send_verification_mail(call, &user, callback_url.as_deref()).await?;
