@@ -89,3 +89,18 @@ export interface OneTimeTokenApi {
 }
 
 export declare function oneTimeToken(options?: OneTimeTokenOptions): BetterAuthPlugin<"one-time-token", OneTimeTokenApi>;
+
+export interface LastLoginMethodOptions {
+  /** Default `better-auth.last_used_login_method` (used as is: no prefix). */
+  cookieName?: string;
+  /** Seconds; default 30 days. */
+  maxAge?: number;
+  /** Tried first; `null` falls back to upstream's rules. */
+  customResolveMethod?: (ctx: { path: string; params: Record<string, string>; body: unknown; query: Record<string, unknown>; request?: Request }) => string | null | undefined;
+  /** Also keep it in `user.lastLoginMethod`. */
+  storeInDatabase?: boolean;
+  beforeStoreCookie?: (ctx: { path: string; request?: Request }, method: string) => boolean | Promise<boolean>;
+  schema?: { user?: { lastLoginMethod?: string } };
+}
+
+export declare function lastLoginMethod(options?: LastLoginMethodOptions): BetterAuthPlugin<"last-login-method">;

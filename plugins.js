@@ -15,3 +15,5 @@ export const bearer = plugin("bearer");
 export const username = plugin("username");
 /** `GET /one-time-token/generate`, `POST /one-time-token/verify`: single-use session tokens. */
 export const oneTimeToken = plugin("one-time-token");
+/** A readable cookie (and with `storeInDatabase` a user field) naming the last sign-in method. */
+export const lastLoginMethod = plugin("last-login-method");

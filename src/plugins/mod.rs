@@ -6,6 +6,7 @@
 
 pub mod bearer;
 pub mod generic_oauth;
+pub mod last_login_method;
 pub mod one_time_token;
 pub mod options;
 pub mod username;
@@ -32,6 +33,7 @@ const REGISTRY: &[(&str, Register)] = &[
     ("bearer", bearer::register),
     ("username", username::register),
     ("one-time-token", one_time_token::register),
+    ("last-login-method", last_login_method::register),
 ];
 
 /// Reads a plugin's options (strictly: [`PluginOptions::finish`] refuses unknown keys).

@@ -1,0 +1,80 @@
+// The plugin platform: one endpoint table behind the router, auth.api and the .d.ts files;
+// upstream's auth.api names for the same plugins; strict plugin options.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createRequire } from "node:module";
+
+const ROOT = resolve(import.meta.dirname, "..", "..");
+const require = createRequire(import.meta.url);
+
+async function both(pluginsFor) {
+  const { betterAuth: upstreamAuth } = await import("better-auth");
+  const Database = require("better-sqlite3");
+  const { betterAuth } = await import("../../index.js");
+  const base = { emailAndPassword: { enabled: true }, logger: { disabled: true }, secret: "platform-test-secret-0123456789abcdef" };
+  const upstream = upstreamAuth({ ...base, database: new Database(":memory:"), plugins: pluginsFor(await import("better-auth/plugins")) });
+  const ours = betterAuth({ ...base, database: "sqlite::memory:", plugins: pluginsFor(await import("../../plugins.js")) });
+  return { upstream, ours };
+}
+
+const everyPlugin = (p) => [
+  p.bearer(),
+  p.username(),
+  p.oneTimeToken(),
+  p.genericOAuth({ config: [{ providerId: "corp", clientId: "c", clientSecret: "s", authorizationUrl: "https://idp.test/a", tokenUrl: "https://idp.test/t" }] }),
+];
+
+/** The method names an interface in a .d.ts file declares (`name: Endpoint<...>`). */
+function declared(file, interfaceName) {
+  const text = readFileSync(join(ROOT, file), "utf8");
+  const start = text.indexOf(`export interface ${interfaceName} {`);
+  assert.ok(start >= 0, `${interfaceName} in ${file}`);
+  const body = text.slice(start, text.indexOf("\n}", start));
+  return [...body.matchAll(/^  (\w+): Endpoint</gm)].map((m) => m[1]);
+}
+
+describe("plugin platform", () => {
+  it("auth.api has exactly upstream's names for the same plugins", async () => {
+    for (const plugins of [() => [], everyPlugin]) {
+      const { upstream, ours } = await both(plugins);
+      assert.deepEqual(Object.keys(ours.api).sort(), Object.keys(upstream.api).sort());
+    }
+  });
+
+  it("index.d.ts and plugins.d.ts declare every auth.api method the core lists, and no other", async () => {
+    const { ours } = await both(everyPlugin);
+    const types = [
+      ...declared("index.d.ts", "CoreApi"),
+      ...declared("plugins.d.ts", "UsernameApi"),
+      ...declared("plugins.d.ts", "OneTimeTokenApi"),
+    ];
+    assert.deepEqual(types.sort(), Object.keys(ours.api).sort());
+  });
+
+  it("auth.api.signInSocial is callable server side, as upstream's docs show", async () => {
+    const { ours } = await both(everyPlugin);
+    const r = await ours.api.signInSocial({ body: { provider: "corp", callbackURL: "/dashboard" } });
+    assert.equal(r.redirect, true);
+    assert.ok(r.url.startsWith("https://idp.test/a?"), r.url);
+  });
+
+  it("plugins must be an array; unknown plugins warn, by id", async () => {
+    const { betterAuth } = await import("../../index.js");
+    assert.throws(() => betterAuth({ database: "sqlite::memory:", plugins: { id: "bearer" } }), /invalid option `plugins`/);
+    const lines = [];
+    betterAuth({ database: "sqlite::memory:", plugins: [{ id: "organization" }], logger: { log: (level, message) => lines.push(`${level}: ${message}`) } });
+    assert.ok(lines.includes("warn: plugin `organization` is not supported by better-auth-rs yet and is ignored"), lines.join("\n"));
+  });
+
+  it("a plugin's options are checked by its own rules, naming their path", async () => {
+    const { betterAuth } = await import("../../index.js");
+    const { oneTimeToken, username } = await import("../../plugins.js");
+    assert.throws(() => betterAuth({ database: "sqlite::memory:", plugins: [oneTimeToken({ expiresIn: "3m" })] }), /invalid option `plugins\[one-time-token\]\.expiresIn`: expected a number/);
+    assert.throws(() => betterAuth({ database: "sqlite::memory:", plugins: [username(), username()] }), /plugin `username` is given twice/);
+    const lines = [];
+    betterAuth({ database: "sqlite::memory:", plugins: [username({ schema: { user: { fields: { username: "handle" } } } })], logger: { log: (level, message) => lines.push(message) } });
+    assert.ok(lines.includes("option `plugins[username].schema` is not supported by better-auth-rs yet and is ignored"), lines.join("\n"));
+  });
+});
