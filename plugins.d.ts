@@ -104,3 +104,49 @@ export interface LastLoginMethodOptions {
 }
 
 export declare function lastLoginMethod(options?: LastLoginMethodOptions): BetterAuthPlugin<"last-login-method">;
+
+type JwtAlg = "EdDSA" | "ES256" | "ES512" | "RS256" | "PS256";
+
+export interface JwtOptions {
+  jwks?: {
+    /** Default `{ alg: "EdDSA", crv: "Ed25519" }`. */
+    keyPairConfig?: { alg: JwtAlg; crv?: "Ed25519" | "P-256" | "P-521"; modulusLength?: number };
+    disablePrivateKeyEncryption?: boolean;
+    /** Seconds a key signs before a new one is made. */
+    rotationInterval?: number;
+    /** Seconds an expired key stays in the JWKS; default 30 days. */
+    gracePeriod?: number;
+    /** Default `/jwks`. */
+    jwksPath?: string;
+    remoteUrl?: string;
+    /** Not supported yet (warned). */
+    keyPairConfigs?: unknown[];
+  };
+  jwt?: {
+    /** Default: the base URL's origin. */
+    issuer?: string;
+    audience?: string | string[];
+    /** Default `"15m"`; a number is an absolute time in seconds, as upstream. */
+    expirationTime?: number | string | Date;
+    definePayload?: (session: { session: Session; user: User }) => Record<string, unknown> | Promise<Record<string, unknown>>;
+    getSubject?: (session: { session: Session; user: User }) => string | Promise<string>;
+    /** A remote signer (needs `jwks.remoteUrl`). */
+    sign?: (payload: Record<string, unknown>) => string | Promise<string>;
+  };
+  disableSettingJwtHeader?: boolean;
+  /** Not supported yet (warned). */
+  schema?: unknown;
+  adapter?: unknown;
+  sessionCookieCache?: boolean;
+}
+
+export interface JwtApi {
+  getJwks: Endpoint<never, { keys: Array<Record<string, string>> }>;
+  getToken: Endpoint<never, { token: string }>;
+  /** Server only. */
+  signJWT: Endpoint<{ payload: Record<string, unknown>; overrideOptions?: Record<string, unknown> }, { token: string }>;
+  /** Server only: `payload` is null when the token does not verify. */
+  verifyJWT: Endpoint<{ token: string; issuer?: string }, { payload: Record<string, unknown> | null }>;
+}
+
+export declare function jwt(options?: JwtOptions): BetterAuthPlugin<"jwt", JwtApi>;

@@ -17,3 +17,5 @@ export const username = plugin("username");
 export const oneTimeToken = plugin("one-time-token");
 /** A readable cookie (and with `storeInDatabase` a user field) naming the last sign-in method. */
 export const lastLoginMethod = plugin("last-login-method");
+/** `GET /token`, `GET /jwks`, `set-auth-jwt` on get-session; keys in the `jwks` table. */
+export const jwt = plugin("jwt");

@@ -54,6 +54,7 @@ impl AuthContext {
             session_expires_in_secs: options.session.expires_in.max(0) as u64,
             user_fields: options.user_fields.clone(),
             session_fields: options.session_fields.clone(),
+            plugin_tables: options.plugins.iter().flat_map(|p| p.tables.iter().cloned()).collect(),
         };
         let db = Database::new(options.database.clone(), store, logger.clone());
         AuthContext {
@@ -100,16 +101,13 @@ impl AuthContext {
     }
 
     /// A provider token as stored: encrypted with `account.encryptOAuthTokens` (upstream's
-    /// `setTokenUtil`: `$ba$<version>$<hex>` with versioned secrets, bare hex otherwise).
+    /// `setTokenUtil`).
     pub fn seal_token(&self, token: Option<String>) -> Option<String> {
         let token = token?;
         if !self.options.encrypt_oauth_tokens {
             return Some(token);
         }
-        Some(match self.options.secret_versions.first() {
-            Some((version, secret)) => format!("$ba${version}${}", crate::crypto::symmetric_encrypt_raw(secret, &token)),
-            None => crate::crypto::symmetric_encrypt_raw(&self.options.secret, &token),
-        })
+        Some(self.encrypt(&token))
     }
 
     /// A stored provider token, decrypted when it looks encrypted (upstream's
@@ -120,6 +118,21 @@ impl AuthContext {
         if !self.options.encrypt_oauth_tokens || !looks_encrypted {
             return Some(stored);
         }
+        self.decrypt(&stored)
+    }
+
+    /// Upstream's `symmetricEncrypt` with the secret config: `$ba$<version>$<hex>` with
+    /// versioned secrets, bare hex with a plain secret.
+    pub fn encrypt(&self, data: &str) -> String {
+        match self.options.secret_versions.first() {
+            Some((version, secret)) => format!("$ba${version}${}", crate::crypto::symmetric_encrypt_raw(secret, data)),
+            None => crate::crypto::symmetric_encrypt_raw(&self.options.secret, data),
+        }
+    }
+
+    /// Upstream's `symmetricDecrypt`: a versioned envelope with its secret, bare hex with the
+    /// plain (legacy) secret; `None` when it does not open.
+    pub fn decrypt(&self, stored: &str) -> Option<String> {
         if let Some(rest) = stored.strip_prefix("$ba$") {
             let (version, hex) = rest.split_once('$')?;
             let version: u64 = version.parse().ok()?;
@@ -127,7 +140,7 @@ impl AuthContext {
             return crate::crypto::symmetric_decrypt_raw(secret, hex);
         }
         let secret = if self.options.secret_versions.is_empty() { Some(self.options.secret.as_str()) } else { self.options.legacy_secret.as_deref() };
-        crate::crypto::symmetric_decrypt_raw(secret?, &stored)
+        crate::crypto::symmetric_decrypt_raw(secret?, stored)
     }
 
     /// Tokens as stored (access and refresh tokens sealed; the ID token as given, as upstream).

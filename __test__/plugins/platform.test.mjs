@@ -23,6 +23,8 @@ const everyPlugin = (p) => [
   p.bearer(),
   p.username(),
   p.oneTimeToken(),
+  p.lastLoginMethod(),
+  p.jwt(),
   p.genericOAuth({ config: [{ providerId: "corp", clientId: "c", clientSecret: "s", authorizationUrl: "https://idp.test/a", tokenUrl: "https://idp.test/t" }] }),
 ];
 
@@ -49,6 +51,7 @@ describe("plugin platform", () => {
       ...declared("index.d.ts", "CoreApi"),
       ...declared("plugins.d.ts", "UsernameApi"),
       ...declared("plugins.d.ts", "OneTimeTokenApi"),
+      ...declared("plugins.d.ts", "JwtApi"),
     ];
     assert.deepEqual(types.sort(), Object.keys(ours.api).sort());
   });

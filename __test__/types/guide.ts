@@ -5,7 +5,7 @@ import cors from "cors";
 import { betterAuth, APIError, type Session, type User } from "better-auth-rs";
 import { toNodeHandler, fromNodeHeaders } from "better-auth-rs/node";
 import { createAuthMiddleware } from "better-auth-rs/api";
-import { bearer, username, oneTimeToken } from "better-auth-rs/plugins";
+import { bearer, username, oneTimeToken, jwt, lastLoginMethod } from "better-auth-rs/plugins";
 
 export const auth = betterAuth({
   database: "sqlite:./auth.db",
@@ -93,7 +93,13 @@ async function wrongResult() {
 
 // Plugins add their endpoints to auth.api, typed.
 const withPlugins = betterAuth({
-  plugins: [bearer({ requireSignature: true }), username({ minUsernameLength: 4, usernameNormalization: false }), oneTimeToken({ expiresIn: 5 })],
+  plugins: [
+    bearer({ requireSignature: true }),
+    username({ minUsernameLength: 4, usernameNormalization: false }),
+    oneTimeToken({ expiresIn: 5 }),
+    jwt({ jwks: { keyPairConfig: { alg: "ES256" } }, jwt: { expirationTime: "1h", definePayload: ({ user }) => ({ id: user.id }) } }),
+    lastLoginMethod({ storeInDatabase: true }),
+  ],
 });
 async function pluginCalls() {
   const signedIn = await withPlugins.api.signInUsername({ body: { username: "ann", password: "pw-pw-pw-pw" } });
@@ -101,7 +107,8 @@ async function pluginCalls() {
   const { available }: { available: boolean } = await withPlugins.api.isUsernameAvailable({ body: { username: "ann" } });
   const ott = await withPlugins.api.generateOneTimeToken({ headers: new Headers() });
   const verified = await withPlugins.api.verifyOneTimeToken({ body: { token: ott.token } });
-  return [token, available, verified.user.email];
+  const { payload } = await withPlugins.api.verifyJWT({ body: { token: (await withPlugins.api.getToken({ headers: new Headers() })).token } });
+  return [token, available, verified.user.email, payload?.sub];
 }
 // @ts-expect-error without the username plugin there is no signInUsername
 auth.api.signInUsername({ body: { username: "ann", password: "x" } });
@@ -109,6 +116,8 @@ auth.api.signInUsername({ body: { username: "ann", password: "x" } });
 withPlugins.api.signInUsername({ body: { username: "ann" } });
 // @ts-expect-error minUsernameLength is a number
 username({ minUsernameLength: "4" });
+// @ts-expect-error jwt has no HS256 keys
+jwt({ jwks: { keyPairConfig: { alg: "HS256" } } });
 // @ts-expect-error storeToken is plain, hashed or a custom hasher
 oneTimeToken({ storeToken: "encrypted" });
 

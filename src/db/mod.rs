@@ -2,6 +2,7 @@
 //! SQLite's spelling; `dialect.rs` holds what differs. The pool opens (and, with `autoMigrate`,
 //! migrates) on first use, and again on a later request if that failed.
 
+pub mod adapter;
 pub mod dialect;
 pub mod models;
 pub mod names;
@@ -95,6 +96,8 @@ pub struct StoreOptions {
     pub session_expires_in_secs: u64,
     pub user_fields: Vec<FieldDef>,
     pub session_fields: Vec<FieldDef>,
+    /// Tables plugins add (migrated with the core's; read and written through [`adapter`]).
+    pub plugin_tables: Vec<schema::Table>,
 }
 
 /// Statements that name the additional fields' columns, built once for the dialect.
@@ -285,6 +288,7 @@ impl Database {
             user_fields: &self.store.user_fields,
             session_fields: &self.store.session_fields,
             names: Some(&self.names),
+            plugin_tables: &self.store.plugin_tables,
         }
     }
 

@@ -41,6 +41,7 @@ pub struct Column {
     pub added_default: Option<String>,
 }
 
+#[derive(Clone)]
 pub struct Table {
     pub name: Cow<'static, str>,
     pub columns: Cow<'static, [Column]>,
@@ -57,6 +58,8 @@ pub struct SchemaOptions<'a> {
     pub session_fields: &'a [FieldDef],
     /// Renamed tables and columns (`None`: upstream's default names).
     pub names: Option<&'a Names>,
+    /// Plugins' own tables (jwt's `jwks`, ...), after the core's.
+    pub plugin_tables: &'a [Table],
 }
 
 impl SchemaOptions<'_> {
@@ -181,15 +184,15 @@ impl Dialect {
     }
 }
 
-const fn column(name: &'static str, kind: Kind, required: bool, unique: bool, default_now: bool) -> Column {
+pub const fn column(name: &'static str, kind: Kind, required: bool, unique: bool, default_now: bool) -> Column {
     Column { name: Cow::Borrowed(name), kind, required, unique, default_now, added_default: None }
 }
 
-const fn col(name: &'static str, kind: Kind) -> Column {
+pub const fn col(name: &'static str, kind: Kind) -> Column {
     column(name, kind, true, false, false)
 }
 
-const fn optional(name: &'static str, kind: Kind) -> Column {
+pub const fn optional(name: &'static str, kind: Kind) -> Column {
     column(name, kind, false, false, false)
 }
 
@@ -295,7 +298,7 @@ pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> R
     let mut deferred = Vec::new();
     let user_table = options.table("user");
     let rate_limit = options.rate_limit.then_some(&RATE_LIMIT_TABLE);
-    for model in TABLES.iter().filter(|t| !options.omit.contains(&t.name.as_ref())).chain(rate_limit) {
+    for model in TABLES.iter().filter(|t| !options.omit.contains(&t.name.as_ref())).chain(rate_limit).chain(options.plugin_tables) {
         let model_name = model.name.as_ref();
         let table = options.table(model_name);
         let fields = match model_name {

@@ -6,6 +6,7 @@
 
 pub mod bearer;
 pub mod generic_oauth;
+pub mod jwt;
 pub mod last_login_method;
 pub mod one_time_token;
 pub mod options;
@@ -34,6 +35,7 @@ const REGISTRY: &[(&str, Register)] = &[
     ("username", username::register),
     ("one-time-token", one_time_token::register),
     ("last-login-method", last_login_method::register),
+    ("jwt", jwt::register),
 ];
 
 /// Reads a plugin's options (strictly: [`PluginOptions::finish`] refuses unknown keys).
@@ -97,6 +99,8 @@ pub struct Plugin {
     /// Columns on upstream's `user` / `session` tables (upstream's `schema.user.fields`).
     pub user_fields: Vec<FieldDef>,
     pub session_fields: Vec<FieldDef>,
+    /// Tables of its own, as upstream's migration creates them (`schema.<model>`).
+    pub tables: Vec<crate::db::schema::Table>,
     /// Merged into `auth.$ERROR_CODES`.
     pub error_codes: &'static [ErrorCode],
     pub rate_limits: Vec<RateLimitRule>,
@@ -114,6 +118,7 @@ impl Plugin {
             hooks: Vec::new(),
             user_fields: Vec::new(),
             session_fields: Vec::new(),
+            tables: Vec::new(),
             error_codes: &[],
             rate_limits: Vec::new(),
             providers: Vec::new(),

@@ -114,6 +114,21 @@ impl<'a> PluginOptions<'a> {
         }
     }
 
+    /// A nested options object whose keys are checked here: `known` are read by the caller,
+    /// `not_yet` warn, anything else is an error naming `plugins[<id>].<key>.<nested>`.
+    pub fn section(&mut self, key: &str, known: &[&str], not_yet: &[&str]) -> Result<Map<String, Value>, OptionsError> {
+        let Some(map) = self.object(key)? else { return Ok(Map::new()) };
+        for nested in map.keys() {
+            let path = self.path(&format!("{key}.{nested}"));
+            if not_yet.contains(&nested.as_str()) {
+                self.warnings.0.push(format!("option `{path}` is not supported by better-auth-rs yet and is ignored"));
+            } else if !known.contains(&nested.as_str()) {
+                return Err(OptionsError(format!("better-auth-rs: unknown option `{path}`: the {} plugin has no such option (check the spelling)", self.id)));
+            }
+        }
+        Ok(map)
+    }
+
     /// Upstream options this version accepts but does not honour yet: one warning each.
     pub fn not_yet(&mut self, keys: &[&str]) {
         for key in keys {

@@ -1,0 +1,111 @@
+// jwt: GET /token, GET /jwks, set-auth-jwt on get-session, server-only signJWT/verifyJWT;
+// against upstream, verified with jose, and with keys shared with upstream on one database.
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { Client, startServer, tempDbFile, upstreamPasswordOptions } from "../helpers.mjs";
+import { startBoth, assertSameSteps, pluginsOf } from "./differential.mjs";
+
+/** A JWKS or token reduced to what must match: key names, algorithms, curves, claim names. */
+const keyShape = (jwks) => jwks?.keys?.map((k) => ({ names: Object.keys(k).sort(), alg: k.alg, crv: k.crv ?? null, kty: k.kty }));
+const claimShape = (token) => {
+  if (typeof token !== "string") return null;
+  const [header, payload] = token.split(".").slice(0, 2).map((p) => JSON.parse(Buffer.from(p, "base64url")));
+  return { header: Object.keys(header).sort(), alg: header.alg, claims: Object.keys(payload).sort(), ttl: payload.exp - payload.iat };
+};
+
+async function signedUp(url, email) {
+  const c = new Client(url);
+  const r = await c.post("/api/auth/sign-up/email", { name: "J", email, password: "password123" });
+  assert.equal(r.status, 200, r.text);
+  return c;
+}
+
+describe("jwt plugin, as upstream", () => {
+  let servers;
+  before(async () => {
+    servers = await startBoth((p) => ({ plugins: [p.jwt()] }));
+  });
+  after(() => Promise.all(Object.values(servers).map((s) => s.close())));
+
+  it("gives the same answers step by step", async () => {
+    const tag = Date.now().toString(36);
+    await assertSameSteps(servers, async (server, step) => {
+      const jwks = await new Client(server.url).request("/api/auth/jwks");
+      step("jwks", { ...jwks, data: undefined, text: "" }, { keys: keyShape(jwks.data) });
+      step("token signed out", await new Client(server.url).request("/api/auth/token"));
+      const c = await signedUp(server.url, `jwt-${tag}@example.com`);
+      const session = await c.request("/api/auth/get-session");
+      step("get-session carries set-auth-jwt", session, { jwt: claimShape(session.headers.get("set-auth-jwt")), exposed: session.headers.get("access-control-expose-headers") });
+      const token = await c.request("/api/auth/token");
+      step("token", { ...token, data: undefined, text: "" }, { jwt: claimShape(token.data.token), headerOnToken: token.headers.get("set-auth-jwt") });
+      step("signed out get-session has no jwt", await new Client(server.url).request("/api/auth/get-session"), {});
+      step("sign-jwt is server only", await new Client(server.url).post("/api/auth/sign-jwt", { payload: {} }));
+    });
+  });
+
+  it("jose verifies our tokens against our JWKS, issuer and audience the base URL's origin", async () => {
+    const server = servers.ours;
+    const c = await signedUp(server.url, `jose-${Date.now()}@example.com`);
+    const { data } = await c.request("/api/auth/token");
+    const { data: jwks } = await c.request("/api/auth/jwks");
+    const { payload, protectedHeader } = await jwtVerify(data.token, createLocalJWKSet(jwks), { issuer: server.url, audience: server.url });
+    assert.equal(protectedHeader.alg, "EdDSA");
+    assert.equal(protectedHeader.kid, jwks.keys[0].kid);
+    assert.equal(payload.sub, payload.id);
+    assert.equal(payload.exp - payload.iat, 900);
+  });
+
+  it("signJWT and verifyJWT through auth.api", async () => {
+    const { auth } = servers.ours;
+    const { token } = await auth.api.signJWT({ body: { payload: { sub: "123", aud: "svc", iss: "https://issuer.test", custom: "x" } } });
+    const ok = await auth.api.verifyJWT({ body: { token, issuer: "https://issuer.test" } });
+    assert.equal(ok.payload.custom, "x");
+    assert.equal((await auth.api.verifyJWT({ body: { token, issuer: "https://other.test" } })).payload, null);
+    const [h, p, s] = token.split(".");
+    const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, "base64url")), sub: "admin" })).toString("base64url")}.${s}`;
+    assert.equal((await auth.api.verifyJWT({ body: { token: forged, issuer: "https://issuer.test" } })).payload, null);
+    assert.equal((await auth.api.verifyJWT({ body: { token: "a.b" } })).payload, null);
+  });
+});
+
+describe("jwt key algorithms", () => {
+  for (const alg of ["ES256", "ES512", "RS256", "PS256"]) {
+    it(`${alg}: tokens verify with jose against the JWKS`, async () => {
+      const { jwt } = await pluginsOf("ours");
+      const server = await startServer({ options: { plugins: [jwt({ jwks: { keyPairConfig: { alg } }, jwt: { expirationTime: "1h" } })] } });
+      try {
+        const c = await signedUp(server.url, `${alg}-${Date.now()}@example.com`);
+        const { data } = await c.request("/api/auth/token");
+        const { data: jwks } = await c.request("/api/auth/jwks");
+        assert.equal(jwks.keys[0].alg, alg);
+        const { payload } = await jwtVerify(data.token, createLocalJWKSet(jwks));
+        assert.equal(payload.exp - payload.iat, 3600);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+});
+
+describe("jwt keys shared with upstream on one database", () => {
+  it("upstream's key signs here, and each side verifies the other's tokens", async () => {
+    const dbFile = tempDbFile();
+    const theirs = await pluginsOf("upstream");
+    const ours = await pluginsOf("ours");
+    const upstream = await startServer({ impl: "upstream", dbFile, options: { emailAndPassword: await upstreamPasswordOptions(), baseURL: "http://auth.test", plugins: [theirs.jwt()] } });
+    const c = await signedUp(upstream.url, `shared-${Date.now()}@example.com`);
+    const upstreamToken = (await c.request("/api/auth/token")).data.token;
+    const here = await startServer({ dbFile, options: { baseURL: "http://auth.test", plugins: [ours.jwt()] } });
+    try {
+      const cookie = c.cookieHeader();
+      const ourToken = (await new Client(here.url).request("/api/auth/token", { headers: { cookie } })).data.token;
+      assert.equal(decodeProtectedHeader(ourToken).kid, decodeProtectedHeader(upstreamToken).kid, "the key upstream made (and sealed) signs here");
+      const { data: jwks } = await new Client(upstream.url).request("/api/auth/jwks");
+      await jwtVerify(ourToken, createLocalJWKSet(jwks), { issuer: "http://auth.test", audience: "http://auth.test" });
+      assert.equal((await upstream.auth.api.verifyJWT({ body: { token: ourToken } })).payload.sub, (await here.auth.api.verifyJWT({ body: { token: upstreamToken } })).payload.sub);
+    } finally {
+      await Promise.all([here.close(), upstream.close()]);
+    }
+  });
+});
