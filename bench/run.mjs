@@ -22,9 +22,10 @@ const ROUNDS = flag("rounds", 2);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 const PASSWORD = "bench-password-123";
 
-function startTarget(impl, database) {
+function startTarget(impl, database, plugins = false) {
   const spec = database ?? join(mkdtempSync(join(tmpdir(), `bench-${impl}-`)), "auth.db");
-  const child = spawn(process.execPath, [join(here, "server.mjs"), impl, spec], { stdio: ["ignore", "pipe", "inherit"] });
+  const args = [join(here, "server.mjs"), impl, spec, ...(plugins ? ["plugins"] : [])];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d) => {
@@ -56,6 +57,31 @@ async function signUp(target, email) {
   });
   if (res.status !== 200) throw new Error(`${target.impl} sign-up failed: ${res.status} ${await res.text()}`);
   return res.headers.getSetCookie()[0].split(";")[0];
+}
+
+/** The bearer and jwt plugins on both, SQLite: bearer-authenticated get-session and GET /token. */
+async function runPlugins() {
+  const targets = [await startTarget("ours", undefined, true), await startTarget("upstream", undefined, true)];
+  try {
+    const seed = {};
+    for (const t of targets) {
+      const res = await fetch(`${t.url}/api/auth/sign-up/email`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "http://localhost:5173" },
+        body: JSON.stringify({ name: "Bench", email: `plugins-${t.impl}@example.com`, password: PASSWORD }),
+      });
+      if (res.status !== 200) throw new Error(`${t.impl} sign-up failed: ${res.status}`);
+      seed[t.impl] = { cookie: res.headers.getSetCookie()[0].split(";")[0], bearer: res.headers.get("set-auth-token") };
+    }
+    const list = [
+      { name: "get-session with Authorization: Bearer", request: (t) => ({ method: "GET", path: "/api/auth/get-session", headers: { authorization: `Bearer ${seed[t.impl].bearer}` } }) },
+      { name: "GET /api/auth/token (jwt)", request: (t) => ({ method: "GET", path: "/api/auth/token", headers: { cookie: seed[t.impl].cookie } }) },
+    ];
+    const results = await runScenarios(targets, list, "[plugins] ");
+    return Object.entries(results).map(([name, r]) => ({ name, ...r, rpsRatio: r.upstream.rps ? r.ours.rps / r.upstream.rps : null, p99Ratio: r.upstream.p99 ? r.ours.p99 / r.upstream.p99 : null }));
+  } finally {
+    for (const t of targets) t.child.kill();
+  }
 }
 
 let emailCounter = 0;
@@ -207,6 +233,7 @@ async function main() {
     const results = await runScenarios(targets, scenarios(seed));
     const rss = Object.fromEntries(targets.map((t) => [t.impl, peakRssMiB(t.child.pid)]));
     for (const t of targets) t.child.kill();
+    const pluginRows = await runPlugins();
     const dialectRows = [];
     if (!process.argv.includes("--no-dialects")) {
       for (const dialect of ["postgres", "mysql"]) dialectRows.push(...(await runDialect(dialect)));
@@ -225,6 +252,7 @@ async function main() {
       settings: { durationSeconds: DURATION, connections: CONNECTIONS, rounds: ROUNDS },
       peakRssMiB: rss,
       scenarios: rows,
+      plugins: pluginRows,
       dialects: dialectRows,
       seconds: (Date.now() - started) / 1000,
     };
@@ -253,6 +281,16 @@ ${table}
 Peak RSS over the whole run: ours ${fmt(rss.ours)} MiB, upstream ${fmt(rss.upstream)} MiB (ratio ${fmt(rss.ours / rss.upstream, 2)}).
 
 get-session p99 during concurrent sign-ups vs alone (ours): ${fmt(mixed)} ms vs ${fmt(alone)} ms (${fmt(mixed / alone, 2)}×).
+
+## Plugins
+
+Both with \`plugins: [bearer(), jwt()]\` (ours from \`better-auth-rs/plugins\`, upstream's from
+\`better-auth/plugins\`), SQLite, same settings. With jwt, every get-session answer also carries a
+freshly signed \`set-auth-jwt\` (EdDSA), on both.
+
+| Scenario | ours req/s | upstream req/s | ratio | ours p50 / p99 ms | upstream p50 / p99 ms | p99 ratio | ours CPU ms/req | upstream CPU ms/req | errors (ours / upstream) |
+|---|---|---|---|---|---|---|---|---|---|
+${pluginRows.map((r) => `| ${r.name} | ${fmt(r.ours.rps, 0)} | ${fmt(r.upstream.rps, 0)} | **${fmt(r.rpsRatio, 2)}×** | ${fmt(r.ours.p50)} / ${fmt(r.ours.p99)} | ${fmt(r.upstream.p50)} / ${fmt(r.upstream.p99)} | ${fmt(r.p99Ratio, 2)} | ${fmt(r.ours.cpuMsPerRequest, 3)} | ${fmt(r.upstream.cpuMsPerRequest, 3)} | ${fmt(r.ours.errors, 0)} / ${fmt(r.upstream.errors, 0)} |`).join("\n")}
 
 ## On PostgreSQL and MySQL
 

@@ -1,12 +1,12 @@
 // One benchmark target: the Express guide's app with ours or upstream better-auth.
-// Usage: node bench/server.mjs ours|upstream <sqlite file | postgres:// URL | mysql:// URL>.
-// Prints "READY <port>".
+// Usage: node bench/server.mjs ours|upstream <sqlite file | postgres:// URL | mysql:// URL> [plugins].
+// `plugins`: with the bearer and jwt plugins. Prints "READY <port>".
 import { createRequire } from "node:module";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import express from "express";
 import cors from "cors";
 
-const [impl, dbSpec] = process.argv.slice(2);
+const [impl, dbSpec, withPlugins] = process.argv.slice(2);
 const dialect = dbSpec.startsWith("postgres") ? "postgres" : dbSpec.startsWith("mysql") ? "mysql" : "sqlite";
 const require = createRequire(import.meta.url);
 const options = {
@@ -15,6 +15,10 @@ const options = {
   trustedOrigins: ["http://localhost:5173"],
   logger: { disabled: true },
 };
+if (withPlugins === "plugins") {
+  const { bearer, jwt } = impl === "ours" ? await import("../plugins.js") : await import("better-auth/plugins");
+  options.plugins = [bearer(), jwt()];
+}
 
 let auth;
 let toNodeHandler;
