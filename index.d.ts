@@ -330,7 +330,8 @@ export interface Auth<Api = {}> {
   /** The web-standard handler: `Request` in, `Response` out. */
   handler: (request: Request) => Promise<Response>;
   fetch: (request: Request) => Promise<Response>;
-  api: CoreApi & Api;
+  /** Plugin endpoints replace core ones of the same name, as upstream (customSession's getSession). */
+  api: Omit<CoreApi, keyof Api> & Api;
   options: BetterAuthOptions;
   $ERROR_CODES: Record<string, { code: string; message: string }>;
   /** Lists (`apply: false`) or applies the schema statements the database still needs. */

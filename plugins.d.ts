@@ -150,3 +150,85 @@ export interface JwtApi {
 }
 
 export declare function jwt(options?: JwtOptions): BetterAuthPlugin<"jwt", JwtApi>;
+
+export interface AnonymousOptions {
+  /** Emails become `temp-<id>@<emailDomainName>`. Default: `<id>@anonymous.placeholder.invalid`. */
+  emailDomainName?: string;
+  /** Default `"Anonymous"` (also when it returns an empty string). */
+  generateName?: (ctx: { path: string; params: Record<string, string>; body: unknown; query: Record<string, unknown>; request?: Request; headers?: Headers }) => string | Promise<string>;
+  /** Tried first; must be a valid email (else 400 `INVALID_EMAIL_FORMAT`), and unique. */
+  generateRandomEmail?: () => string | undefined | Promise<string | undefined>;
+  /** When an anonymous browser signs in or up for real, before the anonymous user is deleted. */
+  onLinkAccount?: (data: {
+    anonymousUser: { user: User & { isAnonymous: boolean }; session: Session };
+    newUser: { user: User; session: Session };
+    ctx: { path: string; params: Record<string, string>; body: unknown; query: Record<string, unknown> };
+  }) => void | Promise<void>;
+  /** Keep anonymous users after linking, and refuse `/delete-anonymous-user`. */
+  disableDeleteAnonymousUser?: boolean;
+  /** `fields.isAnonymous`: its column. `modelName` has no effect, as upstream. */
+  schema?: { user?: { modelName?: string; fields?: { isAnonymous?: string } } };
+}
+
+export interface AnonymousApi {
+  signInAnonymous: Endpoint<never, { token: string; user: User & { isAnonymous: boolean } }>;
+  deleteAnonymousUser: Endpoint<never, { success: boolean }>;
+}
+
+export declare function anonymous(options?: AnonymousOptions): BetterAuthPlugin<"anonymous", AnonymousApi>;
+
+export interface OpenAPIOptions {
+  /** The reference page's path; default `/reference`. */
+  path?: string;
+  disableDefaultReference?: boolean;
+  theme?: "alternate" | "default" | "moon" | "purple" | "solarized" | "bluePlanet" | "saturn" | "kepler" | "mars" | "deepSpace" | "laserwave" | "none";
+  /** A CSP nonce for the page's scripts. */
+  nonce?: string;
+}
+
+export interface OpenAPIApi {
+  generateOpenAPISchema: Endpoint<never, { openapi: string; paths: Record<string, unknown>; components: Record<string, unknown> }>;
+  openAPIReference: Endpoint<never, string>;
+}
+
+export declare function openAPI(options?: OpenAPIOptions): BetterAuthPlugin<"open-api", OpenAPIApi>;
+
+export interface MultiSessionOptions {
+  /** Most multi-session cookies one device keeps (past it, a new session is active but not listed). Default 5. */
+  maximumSessions?: number;
+}
+
+export interface MultiSessionApi {
+  /** The device's live sessions, one per user. */
+  listDeviceSessions: Endpoint<never, Array<{ session: Session; user: User }>>;
+  setActiveSession: Endpoint<{ sessionToken: string }, { session: Session; user: User }>;
+  revokeDeviceSession: Endpoint<{ sessionToken: string }, { status: boolean }>;
+}
+
+export declare function multiSession(options?: MultiSessionOptions): BetterAuthPlugin<"multi-session", MultiSessionApi>;
+
+export interface CustomSessionPluginOptions {
+  /** Also pass each `listDeviceSessions` item (multiSession) through the function. Default false. */
+  shouldMutateListDeviceSessionsEndpoint?: boolean;
+}
+
+/** What the function gets as `ctx` (`request` and `headers` over HTTP only). */
+export interface CustomSessionContext {
+  path: string;
+  params: Record<string, string>;
+  body: unknown;
+  query: Record<string, unknown>;
+  request?: Request;
+  headers?: Headers;
+}
+
+export interface CustomSessionApi<Returns> {
+  /** Replaces the core's: GET only, answers what the function returns (null when signed out). */
+  getSession: Endpoint<never, Returns | null, { disableCookieCache?: boolean; disableRefresh?: boolean }>;
+}
+
+export declare function customSession<Returns extends Record<string, any>>(
+  fn: (session: { user: User; session: Session }, ctx: CustomSessionContext) => Returns | Promise<Returns>,
+  options?: unknown,
+  pluginOptions?: CustomSessionPluginOptions,
+): BetterAuthPlugin<"custom-session", CustomSessionApi<Returns>>;

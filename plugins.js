@@ -19,3 +19,31 @@ export const oneTimeToken = plugin("one-time-token");
 export const lastLoginMethod = plugin("last-login-method");
 /** `GET /token`, `GET /jwks`, `set-auth-jwt` on get-session; keys in the `jwks` table. */
 export const jwt = plugin("jwt");
+/** `POST /sign-in/anonymous`, `POST /delete-anonymous-user`, `isAnonymous` on the user; linked on real sign-in. */
+export const anonymous = plugin("anonymous");
+/** `GET /open-api/generate-schema` (OpenAPI 3.1 of every endpoint) and the `/reference` page. */
+export const openAPI = plugin("open-api");
+/** `/multi-session/list-device-sessions`, `/set-active`, `/revoke`: several accounts signed in on one device. */
+export const multiSession = (options) => ({
+  id: "multi-session",
+  // Upstream's `{ maximumSessions: 5, ...options }`: an explicit `undefined` lifts the limit.
+  options: options && "maximumSessions" in options && options.maximumSessions === undefined ? { ...options, maximumSessions: Number.MAX_VALUE } : options,
+});
+/**
+ * `customSession(fn, options?, pluginOptions?)`: `fn({ session, user }, ctx)` reshapes what
+ * get-session answers. `options` (upstream's, for type inference) is not used.
+ */
+export const customSession = (fn, options, pluginOptions) => ({
+  id: "custom-session",
+  options: {
+    ...pluginOptions,
+    // Its answer goes to Rust as JSON, as upstream sends it (Dates as ISO strings).
+    fn:
+      typeof fn === "function"
+        ? async (...args) => {
+            const answer = await fn(...args);
+            return answer === undefined ? null : JSON.parse(JSON.stringify(answer));
+          }
+        : fn,
+  },
+});

@@ -141,7 +141,7 @@ pub fn symmetric_encrypt_raw(secret: &str, data: &str) -> String {
 pub fn symmetric_decrypt_raw(secret: &str, hex: &str) -> Option<String> {
     use chacha20poly1305::aead::{Aead, KeyInit as _};
     use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-    if hex.len() % 2 != 0 || hex.len() < 2 * (24 + 16) {
+    if !hex.len().is_multiple_of(2) || hex.len() < 2 * (24 + 16) {
         return None;
     }
     let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect::<Option<_>>()?;

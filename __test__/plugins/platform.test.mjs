@@ -25,6 +25,11 @@ const everyPlugin = (p) => [
   p.oneTimeToken(),
   p.lastLoginMethod(),
   p.jwt(),
+  p.openAPI(),
+  p.anonymous(),
+  p.multiSession(),
+  // Replaces getSession: the names stay the same.
+  p.customSession(async (session) => session),
   p.genericOAuth({ config: [{ providerId: "corp", clientId: "c", clientSecret: "s", authorizationUrl: "https://idp.test/a", tokenUrl: "https://idp.test/t" }] }),
 ];
 
@@ -52,8 +57,14 @@ describe("plugin platform", () => {
       ...declared("plugins.d.ts", "UsernameApi"),
       ...declared("plugins.d.ts", "OneTimeTokenApi"),
       ...declared("plugins.d.ts", "JwtApi"),
+      ...declared("plugins.d.ts", "OpenAPIApi"),
+      ...declared("plugins.d.ts", "AnonymousApi"),
+      ...declared("plugins.d.ts", "MultiSessionApi"),
     ];
-    assert.deepEqual(types.sort(), Object.keys(ours.api).sort());
+    const names = Object.keys(ours.api);
+    assert.deepEqual(types.filter((n) => !names.includes(n)), [], "declared, not in auth.api");
+    assert.deepEqual(names.filter((n) => !types.includes(n)), [], "in auth.api, not declared");
+    assert.equal(types.length, names.length, "each declared once");
   });
 
   it("auth.api.signInSocial is callable server side, as upstream's docs show", async () => {

@@ -73,3 +73,32 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe("plugin schema in the CLI", () => {
+  it("migrate and generate --config include plugin tables and fields; an existing table gets upstream's unique index", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const { writeFileSync, mkdtempSync } = await import("node:fs");
+    const { join, resolve } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const root = resolve(import.meta.dirname, "..", "..");
+    const dir = mkdtempSync(join(tmpdir(), "better-auth-rs-cli-plugins-"));
+    const config = (plugins) =>
+      `import { betterAuth } from ${JSON.stringify(join(root, "index.js"))};\n` +
+      `import { jwt, username } from ${JSON.stringify(join(root, "plugins.js"))};\n` +
+      `export const auth = betterAuth({ database: "sqlite:${join(dir, "app.db")}", autoMigrate: false, secret: "x".repeat(32), logger: { disabled: true }, plugins: [${plugins}] });\n`;
+    const cli = (args) => spawnSync(process.execPath, [join(root, "bin", "better-auth-rs.js"), ...args], { cwd: dir, encoding: "utf8" });
+    writeFileSync(join(dir, "auth.js"), config(""));
+    assert.equal(cli(["migrate", "--yes"]).status, 0);
+    writeFileSync(join(dir, "auth.js"), config("jwt(), username()"));
+    const generated = cli(["generate", "--config", "auth.js"]);
+    assert.equal(generated.status, 0, generated.stderr);
+    assert.deepEqual(generated.stdout.trim().split("\n"), [
+      'alter table "user" add column "username" text;',
+      'alter table "user" add column "displayUsername" text;',
+      'create table "jwks" ("id" text not null primary key, "publicKey" text not null, "privateKey" text not null, "createdAt" date not null, "expiresAt" date, "alg" text, "crv" text);',
+      'create unique index "user_username_uidx" on "user" ("username");',
+    ]);
+    assert.equal(cli(["migrate", "--yes"]).status, 0);
+    assert.match(cli(["migrate"]).stdout, /up to date/);
+  });
+});

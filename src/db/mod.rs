@@ -983,7 +983,10 @@ impl Database {
     }
 }
 
-fn fields_from_row<R: RowRead>(row: &R, prefix: &str, fields: &[FieldDef]) -> Result<(Map<String, Value>, Map<String, Value>), DbError> {
+/// Additional fields read from a row: the returned ones and the `returned: false` ones.
+type FieldValues = (Map<String, Value>, Map<String, Value>);
+
+fn fields_from_row<R: RowRead>(row: &R, prefix: &str, fields: &[FieldDef]) -> Result<FieldValues, DbError> {
     let mut values = Map::new();
     for f in fields {
         values.insert(f.name.clone(), row.field(&format!("{prefix}{}", f.name), &f.field_type)?);

@@ -13,6 +13,8 @@ use tokio::sync::OnceCell;
 use super::DbError;
 use crate::callbacks::Callbacks;
 
+// One per instance: boxing the larger variant would save nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum SecondaryStorage {
     Redis(Redis),
     Js { callbacks: Arc<dyn Callbacks>, get_and_delete: bool, increment: bool },
@@ -314,8 +316,8 @@ impl Database {
             return Ok(false);
         }
         let mut refreshed = self.sessions_in_database();
-        if let Some(storage) = self.secondary() {
-            if let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
+        if let Some(storage) = self.secondary()
+            && let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
                 session.expires_at = expires_at;
                 session.updated_at = updated_at;
                 self.cache_session(storage, &session, &user).await?;
@@ -325,15 +327,14 @@ impl Database {
                 self.save_active_sessions(storage, &session.user_id, list).await?;
                 refreshed = true;
             }
-        }
         Ok(refreshed)
     }
 
     /// Sets session additional fields; the updated session, or `None` when it is gone.
     pub async fn update_session_fields(&self, token: &str, fields: &Map<String, Value>, now: Millis) -> Result<Option<Session>, DbError> {
         let mut found = None;
-        if let Some(storage) = self.secondary() {
-            if let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
+        if let Some(storage) = self.secondary()
+            && let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
                 session.updated_at = now;
                 for (name, value) in fields {
                     if session.extra.contains_key(name) {
@@ -345,7 +346,6 @@ impl Database {
                 self.cache_session(storage, &session, &user).await?;
                 found = Some(session);
             }
-        }
         if self.sessions_in_database() {
             found = None;
             if self.db_update_session_fields(token, fields, now).await? {

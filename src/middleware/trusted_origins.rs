@@ -141,7 +141,7 @@ pub fn matches_origin_pattern(url: &str, pattern: &str, allow_relative_paths: bo
             return false;
         }
         if !pat.authority.is_empty()
-            && !(wildcard_match(&pat.authority, &target.authority) && allowed_ipv4_host(&pat.authority, &target.authority))
+            && (!wildcard_match(&pat.authority, &target.authority) || !allowed_ipv4_host(&pat.authority, &target.authority))
         {
             return false;
         }

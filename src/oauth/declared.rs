@@ -435,11 +435,10 @@ impl Declared {
     }
 
     pub fn map(&self, answer: &Value) -> Option<(Profile, UserInfo)> {
-        if let Some((pointer, expected)) = self.require {
-            if answer.pointer(pointer).and_then(Value::as_str) != Some(expected) {
+        if let Some((pointer, expected)) = self.require
+            && answer.pointer(pointer).and_then(Value::as_str) != Some(expected) {
                 return None;
             }
-        }
         let profile = if self.root.is_empty() { answer } else { answer.pointer(self.root)? };
         let Value::Object(map) = profile else { return None };
         let id = first_text(profile, self.account_id)?;

@@ -123,11 +123,10 @@ pub async fn verify(config: &IdTokenConfig, token: &str, nonce: Option<&str>, no
     if config.tenant.as_ref().is_some_and(|rule| !rule.admits(&claims)) {
         return None;
     }
-    if let Some(max) = config.max_age_secs {
-        if now_secs - iat > (max + CLOCK_TOLERANCE_SECS) as i64 {
+    if let Some(max) = config.max_age_secs
+        && now_secs - iat > (max + CLOCK_TOLERANCE_SECS) as i64 {
             return None;
         }
-    }
     if let Some(nonce) = nonce {
         let claimed = claims.get("nonce").and_then(Value::as_str);
         let matches = claimed.is_some_and(|c| crate::crypto::constant_time_eq(c.as_bytes(), nonce.as_bytes()))

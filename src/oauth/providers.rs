@@ -391,8 +391,8 @@ impl Provider {
         }
         self.issuer = get("issuer");
         // With keys and an issuer, ID tokens are verified and bound to a nonce (as upstream).
-        if let (Some(jwks), Some(issuer), Some(base)) = (get("jwks_uri"), get("issuer"), self.discovery_url().and_then(|u| url::Url::parse(u).ok())) {
-            if let Ok(jwks) = base.join(&jwks) {
+        if let (Some(jwks), Some(issuer), Some(base)) = (get("jwks_uri"), get("issuer"), self.discovery_url().and_then(|u| url::Url::parse(u).ok()))
+            && let Ok(jwks) = base.join(&jwks) {
                 let algorithms = document
                     .get("id_token_signing_alg_values_supported")
                     .and_then(Value::as_array)
@@ -408,7 +408,6 @@ impl Provider {
                     tenant: None,
                 });
             }
-        }
         if let ProviderKind::Generic { user_info_url, oidc, .. } = &mut self.kind {
             if user_info_url.is_none() {
                 *user_info_url = get("userinfo_endpoint");

@@ -4,11 +4,15 @@
 //! (`packages/core/src/types/plugin.ts`): endpoints, hooks, schema, error codes, rate-limit
 //! rules. Adding a plugin is its folder plus one line in [`REGISTRY`].
 
+pub mod anonymous;
 pub mod bearer;
+pub mod custom_session;
 pub mod generic_oauth;
 pub mod jwt;
 pub mod last_login_method;
+pub mod multi_session;
 pub mod one_time_token;
+pub mod open_api;
 pub mod options;
 pub mod username;
 
@@ -36,6 +40,10 @@ const REGISTRY: &[(&str, Register)] = &[
     ("one-time-token", one_time_token::register),
     ("last-login-method", last_login_method::register),
     ("jwt", jwt::register),
+    ("open-api", open_api::register),
+    ("anonymous", anonymous::register),
+    ("multi-session", multi_session::register),
+    ("custom-session", custom_session::register),
 ];
 
 /// Reads a plugin's options (strictly: [`PluginOptions::finish`] refuses unknown keys).
@@ -173,6 +181,12 @@ impl Plugins {
         let mut endpoints = crate::routes::core_endpoints();
         for plugin in &list {
             for endpoint in &plugin.endpoints {
+                // A plugin endpoint under a core endpoint's name replaces it, as upstream spreads
+                // plugin endpoints over the core's by key (customSession's `getSession`).
+                if let Some(core) = endpoints.iter_mut().find(|e| e.plugin.is_none() && e.api_name == endpoint.api_name) {
+                    *core = Endpoint { plugin: Some(plugin.id), ..endpoint.clone() };
+                    continue;
+                }
                 let clash = endpoints.iter().find(|e| {
                     e.api_name == endpoint.api_name
                         || (!e.path.is_empty() && e.path == endpoint.path && e.methods.iter().any(|m| endpoint.methods.contains(m)))
@@ -257,6 +271,20 @@ mod tests {
         let names: HashSet<_> = endpoints.iter().map(|e| e.api_name).collect();
         assert_eq!(names.len(), endpoints.len());
         assert!(endpoints.iter().any(|e| e.api_name == "signInUsername" && e.plugin == Some("username")));
+    }
+
+    #[test]
+    fn plugin_rate_limit_rules_apply_to_their_paths_and_endpoint_clashes_are_refused() {
+        let mut limited = Plugin::new("limited");
+        limited.rate_limits.push(RateLimitRule { path_matcher: |p| p.starts_with("/limited/"), rule: RateRule { window: 60, max: 1 } });
+        limited.endpoints.push(Endpoint::new("limitedSend", "/limited/send", &["POST"], crate::handler!(crate::routes::ok::ok)));
+        let plugins = Plugins::assemble(vec![Arc::new(limited)]).unwrap();
+        assert_eq!(plugins.rate_limit("/limited/send"), Some(RateRule { window: 60, max: 1 }));
+        assert_eq!(plugins.rate_limit("/sign-in/email"), None);
+        let mut clash = Plugin::new("clash");
+        clash.endpoints.push(Endpoint::new("mine", "/sign-in/email", &["POST"], crate::handler!(crate::routes::ok::ok)));
+        let err = Plugins::assemble(vec![Arc::new(clash)]).err().unwrap();
+        assert!(err.0.contains("plugin `clash` endpoint `mine` (/sign-in/email) conflicts with the core's `signInEmail`"), "{}", err.0);
     }
 
     #[test]

@@ -356,11 +356,10 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     }
     let Some(code) = text("code") else { return Err(fail(&error_url, "no_code")) };
     let Some(provider) = ctx.provider(&id).await.ok().flatten() else { return Err(fail(&error_url, "oauth_provider_not_found")) };
-    if let (Some(iss), Some(issuer)) = (text("iss"), &provider.issuer) {
-        if &iss != issuer {
+    if let (Some(iss), Some(issuer)) = (text("iss"), &provider.issuer)
+        && &iss != issuer {
             return Err(fail(&error_url, "issuer_mismatch"));
         }
-    }
     let expected_nonce = field("idTokenNonce");
     if provider.requires_nonce() && expected_nonce.is_none() {
         return Err(fail(&error_url, "nonce_binding_missing"));

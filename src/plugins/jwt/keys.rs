@@ -210,16 +210,27 @@ pub fn compact_jws(alg: Alg, kid: &str, private: &Map<String, Value>, payload: &
     Ok(format!("{input}.{}", B64.encode(signature)))
 }
 
-/// The header and payload of a compact JWS whose signature verifies with `public`.
-pub fn decode_parts(token: &str) -> Option<(Map<String, Value>, Map<String, Value>, String, Vec<u8>)> {
+/// A compact JWS taken apart (nothing verified yet).
+pub struct Jws {
+    pub header: Map<String, Value>,
+    pub payload: Map<String, Value>,
+    /// `header.payload`, as signed.
+    pub signing_input: String,
+    pub signature: Vec<u8>,
+}
+
+pub fn decode_parts(token: &str) -> Option<Jws> {
     let mut parts = token.split('.');
     let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
     }
-    let header: Map<String, Value> = serde_json::from_slice(&B64.decode(h).ok()?).ok()?;
-    let payload: Map<String, Value> = serde_json::from_slice(&B64.decode(p).ok()?).ok()?;
-    Some((header, payload, format!("{h}.{p}"), B64.decode(s).ok()?))
+    Some(Jws {
+        header: serde_json::from_slice(&B64.decode(h).ok()?).ok()?,
+        payload: serde_json::from_slice(&B64.decode(p).ok()?).ok()?,
+        signing_input: format!("{h}.{p}"),
+        signature: B64.decode(s).ok()?,
+    })
 }
 
 #[cfg(test)]
@@ -231,10 +242,10 @@ mod tests {
         for alg in [Alg::EdDsa, Alg::Es256, Alg::Es512, Alg::Rs256, Alg::Ps256] {
             let (public, private) = generate(alg, 2048).unwrap();
             let token = compact_jws(alg, "kid-1", private.as_object().unwrap(), &json!({ "sub": "u1" })).unwrap();
-            let (header, payload, input, signature) = decode_parts(&token).unwrap();
-            assert_eq!((header["alg"].as_str(), header["kid"].as_str(), payload["sub"].as_str()), (Some(alg.name()), Some("kid-1"), Some("u1")));
-            assert!(verify(alg, public.as_object().unwrap(), input.as_bytes(), &signature), "{alg:?}");
-            assert!(!verify(alg, public.as_object().unwrap(), b"other", &signature), "{alg:?}");
+            let jws = decode_parts(&token).unwrap();
+            assert_eq!((jws.header["alg"].as_str(), jws.header["kid"].as_str(), jws.payload["sub"].as_str()), (Some(alg.name()), Some("kid-1"), Some("u1")));
+            assert!(verify(alg, public.as_object().unwrap(), jws.signing_input.as_bytes(), &jws.signature), "{alg:?}");
+            assert!(!verify(alg, public.as_object().unwrap(), b"other", &jws.signature), "{alg:?}");
             assert!(public.get("d").is_none());
         }
     }

@@ -125,8 +125,8 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     // The JWKS path is an option; one small string per instance lives as long as the process.
     let jwks_path: &'static str = Box::leak(jwks_path.into_boxed_str());
     plugin.endpoints = vec![
-        Endpoint::new("getJwks", jwks_path, &["GET"], handler!(get_jwks)),
-        Endpoint::new("getToken", "/token", &["GET"], handler!(get_token)),
+        Endpoint::new("getJwks", jwks_path, &["GET"], handler!(get_jwks)).describe("Get the JSON Web Key Set").operation("getJSONWebKeySet"),
+        Endpoint::new("getToken", "/token", &["GET"], handler!(get_token)).describe("Get a JWT token").operation("getJSONWebToken"),
         Endpoint::server_only("signJWT", handler!(sign_jwt)),
         Endpoint::server_only("verifyJWT", handler!(verify_jwt)),
     ];
@@ -163,7 +163,7 @@ fn duration_seconds(text: &str) -> Option<i64> {
     Some(if negative || ago { -seconds } else { seconds })
 }
 
-fn options<'c>(ctx: &'c AuthContext) -> &'c Options {
+fn options(ctx: &AuthContext) -> &Options {
     ctx.options.plugins.state::<Options>("jwt").expect("jwt plugin state")
 }
 
@@ -398,7 +398,7 @@ async fn verify_jwt(call: &mut Call<'_>) -> Result<Reply, ApiError> {
 async fn verified(call: &Call<'_>, token: &str, issuer: Option<String>) -> Result<Option<Map<String, Value>>, ApiError> {
     let ctx = call.ctx;
     let o = options(ctx);
-    let Some((header, payload, input, signature)) = keys::decode_parts(token) else { return Ok(None) };
+    let Some(keys::Jws { header, payload, signing_input, signature }) = keys::decode_parts(token) else { return Ok(None) };
     let Some(kid) = header.get("kid").and_then(Value::as_str) else { return Ok(None) };
     let rows = all_keys(ctx).await?;
     let Some(row) = rows.iter().find(|r| r["id"].as_str() == Some(kid)) else { return Ok(None) };
@@ -407,7 +407,7 @@ async fn verified(call: &Call<'_>, token: &str, issuer: Option<String>) -> Resul
         return Ok(None);
     }
     let Some(Value::Object(public)) = row.get("publicKey").and_then(Value::as_str).and_then(|s| serde_json::from_str(s).ok()) else { return Ok(None) };
-    if !keys::verify(alg, &public, input.as_bytes(), &signature) {
+    if !keys::verify(alg, &public, signing_input.as_bytes(), &signature) {
         return Ok(None);
     }
     let now = now_ms() / 1000;

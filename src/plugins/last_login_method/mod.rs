@@ -105,7 +105,7 @@ async fn remember_method(call: &mut Call<'_>, result: Result<Reply, ApiError>) -
     let o = options(call);
     let sets_session = call.out.cookies.find(&call.ctx.cookies.names.session_token).is_some();
     let sign_up = call.path == "/sign-up/email" && result.is_ok();
-    if !sets_session && !(o.store_in_database && sign_up) {
+    if !(sets_session || o.store_in_database && sign_up) {
         return result;
     }
     let Some(method) = resolve_method(call).await.filter(|m| !m.is_empty()) else { return result };

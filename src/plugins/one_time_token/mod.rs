@@ -62,7 +62,7 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     let mut plugin = Plugin::new("one-time-token");
     plugin.endpoints = vec![
         Endpoint::new("generateOneTimeToken", "/one-time-token/generate", &["GET"], handler!(generate)),
-        Endpoint::new("verifyOneTimeToken", "/one-time-token/verify", &["POST"], handler!(verify)),
+        Endpoint::new("verifyOneTimeToken", "/one-time-token/verify", &["POST"], handler!(verify)).body("token:string"),
     ];
     if state.set_ott_header_on_new_session {
         plugin.hooks.push(Hook { matcher: |call| call.issued_session.is_some(), run: HookKind::After(after_hook!(set_ott_header)) });

@@ -96,8 +96,11 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     let mut plugin = Plugin::new("username");
     plugin.error_codes = e::ALL;
     plugin.endpoints = vec![
-        Endpoint::new("signInUsername", "/sign-in/username", &["POST"], handler!(sign_in_username)),
-        Endpoint::new("isUsernameAvailable", "/is-username-available", &["POST"], handler!(is_username_available)),
+        Endpoint::new("signInUsername", "/sign-in/username", &["POST"], handler!(sign_in_username))
+            .describe("Sign in with username")
+            .unprocessable("Unprocessable Entity. Validation error")
+            .body("username:string password:string rememberMe?:boolean callbackURL?:string"),
+        Endpoint::new("isUsernameAvailable", "/is-username-available", &["POST"], handler!(is_username_available)).body("username:string"),
     ];
     plugin.hooks = vec![Hook {
         matcher: |call| call.path == "/sign-up/email" || call.path == "/update-user",
