@@ -9,13 +9,13 @@ use crate::callbacks::Callbacks;
 use crate::cookies::{CookieConfig, RequestCookies, ResponseCookies};
 use crate::db::secondary::{Redis, SecondaryStorage};
 use crate::db::{Database, StoreOptions};
-use crate::options::SecondaryStorageConfig;
+use crate::error::ApiError;
+use crate::fields::{Input, Mode, parse_input};
 use crate::http::Headers;
 use crate::logger::Logger;
 use crate::middleware::rate_limit::RateLimiter;
 use crate::options::AuthOptions;
-use crate::error::ApiError;
-use crate::fields::{Input, Mode, parse_input};
+use crate::options::SecondaryStorageConfig;
 use crate::password_hash::{HashError, PasswordHasher};
 
 pub struct AuthContext {
@@ -74,9 +74,13 @@ impl AuthContext {
     pub async fn provider(&self, id: &str) -> Result<Option<crate::oauth::Provider>, crate::error::ApiError> {
         let Some(index) = self.options.providers.iter().position(|p| p.id == id) else { return Ok(None) };
         let configured = &self.options.providers[index];
-        let crate::oauth::ProviderKind::Generic { discovery_url: Some(url), .. } = &configured.kind else { return Ok(Some(configured.clone())) };
+        let crate::oauth::ProviderKind::Generic { discovery_url: Some(url), .. } = &configured.kind else {
+            return Ok(Some(configured.clone()));
+        };
         const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
-        let recently_failed = |slot: &std::sync::Mutex<Option<std::time::Instant>>| slot.lock().unwrap_or_else(|e| e.into_inner()).is_some_and(|at| at.elapsed() < RETRY_AFTER);
+        let recently_failed = |slot: &std::sync::Mutex<Option<std::time::Instant>>| {
+            slot.lock().unwrap_or_else(|e| e.into_inner()).is_some_and(|at| at.elapsed() < RETRY_AFTER)
+        };
         if self.discovered[index].get().is_none() && recently_failed(&self.discovery_failed[index]) {
             return Err(crate::error::ApiError::internal());
         }
@@ -114,7 +118,8 @@ impl AuthContext {
     /// `decryptOAuthToken`); `None` when it cannot be decrypted.
     pub fn open_token(&self, stored: Option<String>) -> Option<String> {
         let stored = stored?;
-        let looks_encrypted = stored.starts_with("$ba$") || (stored.len() % 2 == 0 && !stored.is_empty() && stored.bytes().all(|b| b.is_ascii_hexdigit()));
+        let looks_encrypted =
+            stored.starts_with("$ba$") || (stored.len() % 2 == 0 && !stored.is_empty() && stored.bytes().all(|b| b.is_ascii_hexdigit()));
         if !self.options.encrypt_oauth_tokens || !looks_encrypted {
             return Some(stored);
         }
@@ -139,13 +144,21 @@ impl AuthContext {
             let secret = self.options.secret_versions.iter().find(|(v, _)| *v == version).map(|(_, s)| s.as_str())?;
             return crate::crypto::symmetric_decrypt_raw(secret, hex);
         }
-        let secret = if self.options.secret_versions.is_empty() { Some(self.options.secret.as_str()) } else { self.options.legacy_secret.as_deref() };
+        let secret = if self.options.secret_versions.is_empty() {
+            Some(self.options.secret.as_str())
+        } else {
+            self.options.legacy_secret.as_deref()
+        };
         crate::crypto::symmetric_decrypt_raw(secret?, stored)
     }
 
     /// Tokens as stored (access and refresh tokens sealed; the ID token as given, as upstream).
     pub fn seal_tokens(&self, tokens: crate::db::models::OAuthTokens) -> crate::db::models::OAuthTokens {
-        crate::db::models::OAuthTokens { access_token: self.seal_token(tokens.access_token), refresh_token: self.seal_token(tokens.refresh_token), ..tokens }
+        crate::db::models::OAuthTokens {
+            access_token: self.seal_token(tokens.access_token),
+            refresh_token: self.seal_token(tokens.refresh_token),
+            ..tokens
+        }
     }
 
     /// Calls a function option and returns what it resolved to, logging a failure.
@@ -164,7 +177,10 @@ impl AuthContext {
         }
         match self.callbacks.call(&["emailAndPassword", "password", "hash"], vec![Value::String(password.to_owned())]).await {
             Ok(Value::String(hash)) => Ok(hash),
-            Ok(other) => Err(HashError::Failed(format!("emailAndPassword.password.hash returned {}, not a string", crate::option_keys::describe(&other)))),
+            Ok(other) => Err(HashError::Failed(format!(
+                "emailAndPassword.password.hash returned {}, not a string",
+                crate::option_keys::describe(&other)
+            ))),
             Err(e) => Err(HashError::Failed(format!("emailAndPassword.password.hash: {e}"))),
         }
     }

@@ -17,11 +17,7 @@ pub struct CookieNames {
 impl CookieNames {
     pub fn new(prefix: &str, secure: bool) -> Self {
         let name = |key: &str| format!("{}{prefix}.{key}", if secure { "__Secure-" } else { "" });
-        CookieNames {
-            session_token: name("session_token"),
-            session_data: name("session_data"),
-            dont_remember: name("dont_remember"),
-        }
+        CookieNames { session_token: name("session_token"), session_data: name("session_data"), dont_remember: name("dont_remember") }
     }
 }
 
@@ -156,14 +152,7 @@ mod tests {
     use super::*;
 
     fn attrs(secure: bool) -> CookieAttributes {
-        CookieAttributes {
-            secure,
-            same_site: SameSite::Lax,
-            path: "/".into(),
-            http_only: true,
-            domain: None,
-            partitioned: false,
-        }
+        CookieAttributes { secure, same_site: SameSite::Lax, path: "/".into(), http_only: true, domain: None, partitioned: false }
     }
 
     #[test]

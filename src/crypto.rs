@@ -34,7 +34,6 @@ pub fn generate_id() -> String {
     random_string(32)
 }
 
-
 /// better-call's cookie signature: HMAC-SHA256, standard base64 with padding (44 chars).
 pub fn sign(secret: &str, value: &str) -> String {
     STANDARD.encode(hmac_sha256(secret, value.as_bytes()))
@@ -182,7 +181,8 @@ mod tests {
     #[test]
     fn verifies_a_jwt_made_by_jose() {
         // new SignJWT({email:"a@b.co"}).setProtectedHeader({alg:"HS256"}).setIssuedAt(1000).setExpirationTime(4600).sign(utf8("secret"))
-        let token = "eyJhbGciOiJIUzI1NiJ9.eyJlbWFpbCI6ImFAYi5jbyIsImlhdCI6MTAwMCwiZXhwIjo0NjAwfQ.uXgpfKC6MyANkjq3OEQONKS5JZ5QKYN3X1qxJGSOfUc";
+        let token =
+            "eyJhbGciOiJIUzI1NiJ9.eyJlbWFpbCI6ImFAYi5jbyIsImlhdCI6MTAwMCwiZXhwIjo0NjAwfQ.uXgpfKC6MyANkjq3OEQONKS5JZ5QKYN3X1qxJGSOfUc";
         assert_eq!(verify_jwt("secret", token, 1_001).unwrap()["email"], "a@b.co");
         let mut claims = serde_json::Map::new();
         claims.insert("email".into(), "a@b.co".into());

@@ -83,27 +83,28 @@ pub mod extra_codes {
         ErrorCode { code: "EMAIL_PASSWORD_SIGN_UP_DISABLED", message: "Email and password sign up is not enabled" };
     pub const EMAIL_PASSWORD_DISABLED: ErrorCode =
         ErrorCode { code: "EMAIL_PASSWORD_DISABLED", message: "Email and password is not enabled" };
-    pub const PAYLOAD_TOO_LARGE: ErrorCode =
-        ErrorCode { code: "PAYLOAD_TOO_LARGE", message: "Request body is too large" };
-    pub const INTERNAL_SERVER_ERROR: ErrorCode =
-        ErrorCode { code: "INTERNAL_SERVER_ERROR", message: "Internal Server Error" };
-    pub const RESET_PASSWORD_DISABLED: ErrorCode =
-        ErrorCode { code: "RESET_PASSWORD_DISABLED", message: "Reset password isn't enabled" };
+    pub const PAYLOAD_TOO_LARGE: ErrorCode = ErrorCode { code: "PAYLOAD_TOO_LARGE", message: "Request body is too large" };
+    pub const INTERNAL_SERVER_ERROR: ErrorCode = ErrorCode { code: "INTERNAL_SERVER_ERROR", message: "Internal Server Error" };
+    pub const RESET_PASSWORD_DISABLED: ErrorCode = ErrorCode { code: "RESET_PASSWORD_DISABLED", message: "Reset password isn't enabled" };
     pub const NOT_FOUND: ErrorCode = ErrorCode { code: "NOT_FOUND", message: "Not found" };
     pub const INVALID_JSON: ErrorCode = ErrorCode { code: "BAD_REQUEST", message: "Invalid JSON in request body" };
     /// Its message is always built (it names the content types).
     pub const UNSUPPORTED_MEDIA_TYPE: ErrorCode = ErrorCode { code: "UNSUPPORTED_MEDIA_TYPE", message: "Unsupported media type" };
     // The social routes' own codes (upstream's account.ts and sign-in.ts).
-    pub const USER_ID_OR_SESSION_REQUIRED: ErrorCode = ErrorCode { code: "USER_ID_OR_SESSION_REQUIRED", message: "Either userId or session is required" };
+    pub const USER_ID_OR_SESSION_REQUIRED: ErrorCode =
+        ErrorCode { code: "USER_ID_OR_SESSION_REQUIRED", message: "Either userId or session is required" };
     /// Its message names the provider.
     pub const PROVIDER_NOT_SUPPORTED: ErrorCode = ErrorCode { code: "PROVIDER_NOT_SUPPORTED", message: "Provider is not supported." };
     pub const PROVIDER_NOT_CONFIGURED: ErrorCode =
         ErrorCode { code: "PROVIDER_NOT_CONFIGURED", message: "Account is not associated with a configured social provider." };
-    pub const FAILED_TO_GET_ACCESS_TOKEN: ErrorCode = ErrorCode { code: "FAILED_TO_GET_ACCESS_TOKEN", message: "Failed to get a valid access token" };
-    pub const FAILED_TO_REFRESH_ACCESS_TOKEN: ErrorCode = ErrorCode { code: "FAILED_TO_REFRESH_ACCESS_TOKEN", message: "Failed to refresh access token" };
+    pub const FAILED_TO_GET_ACCESS_TOKEN: ErrorCode =
+        ErrorCode { code: "FAILED_TO_GET_ACCESS_TOKEN", message: "Failed to get a valid access token" };
+    pub const FAILED_TO_REFRESH_ACCESS_TOKEN: ErrorCode =
+        ErrorCode { code: "FAILED_TO_REFRESH_ACCESS_TOKEN", message: "Failed to refresh access token" };
     pub const REFRESH_TOKEN_NOT_FOUND: ErrorCode = ErrorCode { code: "REFRESH_TOKEN_NOT_FOUND", message: "Refresh token not found" };
     pub const ACCESS_TOKEN_NOT_FOUND: ErrorCode = ErrorCode { code: "ACCESS_TOKEN_NOT_FOUND", message: "Access token not found" };
-    pub const LINKING_NOT_ALLOWED: ErrorCode = ErrorCode { code: "LINKING_NOT_ALLOWED", message: "Account not linked - linking not allowed" };
+    pub const LINKING_NOT_ALLOWED: ErrorCode =
+        ErrorCode { code: "LINKING_NOT_ALLOWED", message: "Account not linked - linking not allowed" };
     pub const LINKING_DIFFERENT_EMAILS_NOT_ALLOWED: ErrorCode =
         ErrorCode { code: "LINKING_DIFFERENT_EMAILS_NOT_ALLOWED", message: "Account not linked - different emails not allowed" };
     pub const LINKING_FAILED: ErrorCode = ErrorCode { code: "LINKING_FAILED", message: "Account not linked - unable to create account" };
@@ -133,11 +134,7 @@ impl ApiError {
     }
 
     pub fn with_message(status: u16, code: ErrorCode, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            body: Some(ErrorBody { message: message.into(), code: Some(code.code.to_string()) }),
-            headers: Vec::new(),
-        }
+        ApiError { status, body: Some(ErrorBody { message: message.into(), code: Some(code.code.to_string()) }), headers: Vec::new() }
     }
 
     /// An error whose body has only a message (a few upstream errors carry no code).

@@ -59,7 +59,10 @@ fn invalid(path: &str, why: impl Into<String>) -> OptionsError {
 }
 
 fn is_identifier(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 63 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// `<model>.additionalFields`, in the order given.
@@ -84,12 +87,22 @@ pub fn parse_fields(model: &str, raw: Option<&Value>) -> Result<Vec<FieldDef>, O
                 "json" => FieldType::Json,
                 "string[]" => FieldType::StringArray,
                 "number[]" => FieldType::NumberArray,
-                other => return Err(invalid(&format!("{path}.type"), format!("`{other}`; expected string, number, boolean, date, json, string[], number[] or an array of strings"))),
+                other => {
+                    return Err(invalid(
+                        &format!("{path}.type"),
+                        format!("`{other}`; expected string, number, boolean, date, json, string[], number[] or an array of strings"),
+                    ));
+                }
             },
             Some(Value::Array(items)) if !items.is_empty() && items.iter().all(Value::is_string) => {
                 FieldType::Enum(items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             }
-            _ => return Err(invalid(&format!("{path}.type"), "is required: string, number, boolean, date, json, string[], number[] or an array of strings")),
+            _ => {
+                return Err(invalid(
+                    &format!("{path}.type"),
+                    "is required: string, number, boolean, date, json, string[], number[] or an array of strings",
+                ));
+            }
         };
         let flag = |key: &str| -> Result<Option<bool>, OptionsError> {
             match spec.get(key) {
@@ -279,7 +292,18 @@ mod tests {
     }
 
     fn names(parsed: &[(String, Input)]) -> Vec<(&str, Option<&Value>)> {
-        parsed.iter().map(|(n, i)| (n.as_str(), match i { Input::Value(v) => Some(v), Input::CallDefault => None })).collect()
+        parsed
+            .iter()
+            .map(|(n, i)| {
+                (
+                    n.as_str(),
+                    match i {
+                        Input::Value(v) => Some(v),
+                        Input::CallDefault => None,
+                    },
+                )
+            })
+            .collect()
     }
 
     #[test]

@@ -75,11 +75,7 @@ impl Response {
     }
 
     pub fn text(status: u16, body: &str) -> Self {
-        Response {
-            status,
-            headers: vec![("content-type".into(), "text/plain;charset=UTF-8".into())],
-            body: body.as_bytes().to_vec(),
-        }
+        Response { status, headers: vec![("content-type".into(), "text/plain;charset=UTF-8".into())], body: body.as_bytes().to_vec() }
     }
 }
 

@@ -19,7 +19,9 @@ const CLOCK_TOLERANCE_S: i64 = 15;
 /// The 64-byte content key for `secret` and `salt` (e.g. `"better-auth-session"`).
 pub fn derive_key(secret: &str, salt: &str) -> [u8; 64] {
     let mut key = [0u8; 64];
-    hkdf::Hkdf::<Sha256>::new(Some(salt.as_bytes()), secret.as_bytes()).expand(INFO, &mut key).expect("64 bytes is a valid HKDF-SHA256 length");
+    hkdf::Hkdf::<Sha256>::new(Some(salt.as_bytes()), secret.as_bytes())
+        .expand(INFO, &mut key)
+        .expect("64 bytes is a valid HKDF-SHA256 length");
     key
 }
 
@@ -60,7 +62,9 @@ pub fn encode(secret: &str, salt: &str, mut payload: Map<String, Value>, now_s: 
     let protected = URL_SAFE_NO_PAD.encode(header.to_string().as_bytes());
     let iv: [u8; 16] = rand::random();
     let plaintext = Value::Object(payload).to_string();
-    let ciphertext = cbc::Encryptor::<Aes256>::new_from_slices(&key[32..], &iv).expect("32-byte key, 16-byte IV").encrypt_padded_vec::<Pkcs7>(plaintext.as_bytes());
+    let ciphertext = cbc::Encryptor::<Aes256>::new_from_slices(&key[32..], &iv)
+        .expect("32-byte key, 16-byte IV")
+        .encrypt_padded_vec::<Pkcs7>(plaintext.as_bytes());
     let tag = tag(&key[..32], protected.as_bytes(), &iv, &ciphertext);
     format!("{protected}..{}.{}.{}", URL_SAFE_NO_PAD.encode(iv), URL_SAFE_NO_PAD.encode(&ciphertext), URL_SAFE_NO_PAD.encode(tag))
 }
@@ -80,7 +84,8 @@ pub fn decode(secret: &str, salt: &str, token: &str, now_s: i64) -> Option<Map<S
     if header.get("kid").and_then(Value::as_str).is_some_and(|kid| kid != thumbprint(&key)) {
         return None;
     }
-    let (iv, ciphertext, given_tag) = (URL_SAFE_NO_PAD.decode(iv).ok()?, URL_SAFE_NO_PAD.decode(ciphertext).ok()?, URL_SAFE_NO_PAD.decode(given_tag).ok()?);
+    let (iv, ciphertext, given_tag) =
+        (URL_SAFE_NO_PAD.decode(iv).ok()?, URL_SAFE_NO_PAD.decode(ciphertext).ok()?, URL_SAFE_NO_PAD.decode(given_tag).ok()?);
     if iv.len() != 16 || !crate::crypto::constant_time_eq(&given_tag, &tag(&key[..32], protected.as_bytes(), &iv, &ciphertext)) {
         return None;
     }

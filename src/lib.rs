@@ -70,17 +70,13 @@ impl Auth {
     /// Answers one HTTP request. A panic inside becomes a 500 and is logged.
     pub async fn handle(&self, req: Request) -> Response {
         let ctx = self.ctx.clone();
-        guard(&self.ctx.logger, tokio::spawn(async move { router::handle_http(&ctx, req).await }))
-            .await
-            .unwrap_or_else(|panicked| panicked)
+        guard(&self.ctx.logger, tokio::spawn(async move { router::handle_http(&ctx, req).await })).await.unwrap_or_else(|panicked| panicked)
     }
 
     /// `auth.api.<name>(...)`; `None` when there is no such endpoint.
     pub async fn call_api(&self, input: ApiInput) -> Option<Response> {
         let ctx = self.ctx.clone();
-        guard(&self.ctx.logger, tokio::spawn(async move { router::call_api(&ctx, input).await }))
-            .await
-            .unwrap_or_else(Some)
+        guard(&self.ctx.logger, tokio::spawn(async move { router::call_api(&ctx, input).await })).await.unwrap_or_else(Some)
     }
 
     pub async fn pending_migrations(&self) -> Result<Vec<String>, db::DbError> {
@@ -109,9 +105,6 @@ mod tests {
         let logger = Logger::stderr(None);
         let response = guard::<Response>(&logger, tokio::spawn(async { panic!("boom") })).await.unwrap_err();
         assert_eq!(response.status, 500);
-        assert_eq!(
-            String::from_utf8(response.body).unwrap(),
-            r#"{"message":"Internal Server Error","code":"INTERNAL_SERVER_ERROR"}"#
-        );
+        assert_eq!(String::from_utf8(response.body).unwrap(), r#"{"message":"Internal Server Error","code":"INTERNAL_SERVER_ERROR"}"#);
     }
 }

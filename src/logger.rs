@@ -57,10 +57,7 @@ impl Logger {
 
     /// Prints to stderr in upstream's uncoloured format; what `cargo test` and Rust callers get.
     pub fn stderr(min_level: Option<Level>) -> Self {
-        Logger::new(
-            min_level,
-            Arc::new(|level, message| eprintln!("{} [Better Auth]: {message}", level.as_str().to_uppercase())),
-        )
+        Logger::new(min_level, Arc::new(|level, message| eprintln!("{} [Better Auth]: {message}", level.as_str().to_uppercase())))
     }
 
     pub fn enabled(&self, level: Level) -> bool {

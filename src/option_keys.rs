@@ -160,7 +160,9 @@ mod tests {
 
     #[test]
     fn unsupported_reported_once_at_the_top() {
-        let r = run(json!({"account": {"accountLinking": {"enabled": true, "allowUnlinkingAll": true}}, "user": {"additionalFields": {"role": {"type": "string", "validator": {}}}}}));
+        let r = run(
+            json!({"account": {"accountLinking": {"enabled": true, "allowUnlinkingAll": true}}, "user": {"additionalFields": {"role": {"type": "string", "validator": {}}}}}),
+        );
         assert_eq!(r.unsupported, vec!["account.accountLinking.allowUnlinkingAll", "user.additionalFields.role.validator"]);
     }
 

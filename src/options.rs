@@ -165,7 +165,10 @@ pub enum RateLimitStorage {
 pub enum SecondaryStorageConfig {
     Redis(String),
     /// A JavaScript object; whether it has the optional `getAndDelete` / `increment`.
-    Js { get_and_delete: bool, increment: bool },
+    Js {
+        get_and_delete: bool,
+        increment: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -268,8 +271,12 @@ impl AccountLinking {
         };
         let trusted_providers = match section.get("trustedProviders") {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
-            Some(v) if option_keys::is_function(v) => return Err(invalid("account.accountLinking.trustedProviders", "a function is not supported yet; pass an array")),
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                items.iter().filter_map(Value::as_str).map(str::to_owned).collect()
+            }
+            Some(v) if option_keys::is_function(v) => {
+                return Err(invalid("account.accountLinking.trustedProviders", "a function is not supported yet; pass an array"));
+            }
             Some(_) => return Err(invalid("account.accountLinking.trustedProviders", "expected an array of provider ids")),
         };
         Ok(AccountLinking {
@@ -468,14 +475,15 @@ impl AuthOptions {
                     )));
                 }
                 KeyCheck { unsupported, .. } => {
-                    warnings.0.extend(unsupported.into_iter().map(|path| {
-                        format!("option `{path}` is not supported by better-auth-rs yet and is ignored")
-                    }));
+                    warnings.0.extend(
+                        unsupported
+                            .into_iter()
+                            .map(|path| format!("option `{path}` is not supported by better-auth-rs yet and is ignored")),
+                    );
                 }
             }
         }
-        let typed: RawOptions = serde_path_to_error::deserialize(raw.clone())
-            .map_err(|e| invalid(&e.path().to_string(), e.inner()))?;
+        let typed: RawOptions = serde_path_to_error::deserialize(raw.clone()).map_err(|e| invalid(&e.path().to_string(), e.inner()))?;
         let mut options = resolve(typed, env, &mut warnings)?;
         options.functions = option_keys::function_paths(raw);
         options.renames = Renames::parse(raw)?;
@@ -541,7 +549,8 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         }
         None if production => {
             return Err(OptionsError(
-                "better-auth-rs: no secret in production: pass `secret` or set BETTER_AUTH_SECRET (`npx better-auth-rs secret` prints one)".into(),
+                "better-auth-rs: no secret in production: pass `secret` or set BETTER_AUTH_SECRET (`npx better-auth-rs secret` prints one)"
+                    .into(),
             ));
         }
         None => DEFAULT_SECRET.to_owned(),
@@ -553,17 +562,11 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         Some(other) => return Err(invalid("baseURL", format!("expected a URL string, got {}", option_keys::describe(&other)))),
     };
     let base_url = base_url.filter(|s| !s.is_empty()).or_else(|| {
-        [
-            "BETTER_AUTH_URL",
-            "NEXT_PUBLIC_BETTER_AUTH_URL",
-            "PUBLIC_BETTER_AUTH_URL",
-            "NUXT_PUBLIC_BETTER_AUTH_URL",
-            "NUXT_PUBLIC_AUTH_URL",
-        ]
-        .iter()
-        .find_map(|name| env.get(name))
-        .or_else(|| env.get("BASE_URL").filter(|v| *v != "/"))
-        .map(str::to_owned)
+        ["BETTER_AUTH_URL", "NEXT_PUBLIC_BETTER_AUTH_URL", "PUBLIC_BETTER_AUTH_URL", "NUXT_PUBLIC_BETTER_AUTH_URL", "NUXT_PUBLIC_AUTH_URL"]
+            .iter()
+            .find_map(|name| env.get(name))
+            .or_else(|| env.get("BASE_URL").filter(|v| *v != "/"))
+            .map(str::to_owned)
     });
     let (base_origin, base_url_path) = match base_url {
         None => (None, None),
@@ -592,8 +595,9 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
     let mut trusted_origins = match raw.trusted_origins {
         None | Some(Value::Null) => Vec::new(),
         Some(v) if option_keys::is_function(&v) => Vec::new(),
-        Some(v) => serde_json::from_value::<Vec<String>>(v)
-            .map_err(|_| invalid("trustedOrigins", "expected an array of origin strings"))?,
+        Some(v) => {
+            serde_json::from_value::<Vec<String>>(v).map_err(|_| invalid("trustedOrigins", "expected an array of origin strings"))?
+        }
     };
     if let Some(list) = env.get("BETTER_AUTH_TRUSTED_ORIGINS") {
         trusted_origins.extend(list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned));
@@ -625,18 +629,19 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         cookie_cache: resolve_cookie_cache(raw.session.cookie_cache)?,
     };
     let secondary_storage = resolve_secondary_storage(raw.secondary_storage)?;
-    if matches!(secondary_storage, Some(SecondaryStorageConfig::Js { get_and_delete: false, .. })) && raw.verification.store_in_database != Some(true) {
-        warnings.0.push("option `secondaryStorage` has no `getAndDelete`: single-use tokens are read and deleted in two steps (not atomic)".into());
+    if matches!(secondary_storage, Some(SecondaryStorageConfig::Js { get_and_delete: false, .. }))
+        && raw.verification.store_in_database != Some(true)
+    {
+        warnings.0.push(
+            "option `secondaryStorage` has no `getAndDelete`: single-use tokens are read and deleted in two steps (not atomic)".into(),
+        );
     }
     let user_fields = crate::fields::parse_fields("user", raw.user.additional_fields.as_ref())?;
     let session_fields = crate::fields::parse_fields("session", raw.session.additional_fields.as_ref())?;
 
     let adv = raw.advanced;
     // Upstream decides once: explicit option, else the static baseURL's scheme, else production.
-    let secure = adv
-        .use_secure_cookies
-        .or_else(|| base_origin.as_ref().map(|o| o.starts_with("https://")))
-        .unwrap_or(production);
+    let secure = adv.use_secure_cookies.or_else(|| base_origin.as_ref().map(|o| o.starts_with("https://"))).unwrap_or(production);
     let attrs = adv.default_cookie_attributes;
     let same_site = match attrs.same_site.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("lax") => SameSite::Lax,
@@ -684,7 +689,15 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         encrypt_oauth_tokens: false,
         providers: Vec::new(),
         plugins: Default::default(),
-        account_linking: AccountLinking { enabled: true, trusted_providers: Vec::new(), require_local_email_verified: true, disable_implicit_linking: false, allow_different_emails: false, update_user_info_on_link: false, update_account_on_sign_in: true },
+        account_linking: AccountLinking {
+            enabled: true,
+            trusted_providers: Vec::new(),
+            require_local_email_verified: true,
+            disable_implicit_linking: false,
+            allow_different_emails: false,
+            update_user_info_on_link: false,
+            update_account_on_sign_in: true,
+        },
         secret,
         base_origin,
         base_path,
@@ -712,7 +725,11 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         },
         delete_user: DeleteUserOptions {
             enabled: raw.user.delete_user.enabled.unwrap_or(false),
-            token_expires_in: positive_seconds("user.deleteUser.deleteTokenExpiresIn", raw.user.delete_user.delete_token_expires_in, 86400)?,
+            token_expires_in: positive_seconds(
+                "user.deleteUser.deleteTokenExpiresIn",
+                raw.user.delete_user.delete_token_expires_in,
+                86400,
+            )?,
         },
         production,
         test_env,
@@ -732,20 +749,25 @@ fn resolve_database(raw: Option<Value>) -> Result<DatabaseConfig, OptionsError> 
             (None | Some("sqlite"), Some("sqlite")) => (Dialect::Sqlite, url.to_owned()),
             (Some("sqlite"), _) => (Dialect::Sqlite, format!("sqlite:{url}")),
             (None | Some("postgres" | "postgresql" | "pg"), Some("postgres" | "postgresql")) => (Dialect::Postgres, url.to_owned()),
-            (None | Some("mysql" | "mariadb"), Some("mysql" | "mariadb")) => (Dialect::Mysql, format!("mysql{}", &url[url.find(':').unwrap_or(0)..])),
+            (None | Some("mysql" | "mariadb"), Some("mysql" | "mariadb")) => {
+                (Dialect::Mysql, format!("mysql{}", &url[url.find(':').unwrap_or(0)..]))
+            }
             _ => return Err(invalid("database", format!("unsupported URL `{}`; expected {ACCEPTED}", redact_url(url)))),
         };
         Ok(DatabaseConfig { dialect, url, implicit: false, pool: PoolSettings::default() })
     };
     match raw {
-        None | Some(Value::Null) => Ok(DatabaseConfig { implicit: true, ..DatabaseConfig::sqlite(&format!("sqlite:{DEFAULT_SQLITE_FILE}")) }),
+        None | Some(Value::Null) => {
+            Ok(DatabaseConfig { implicit: true, ..DatabaseConfig::sqlite(&format!("sqlite:{DEFAULT_SQLITE_FILE}")) })
+        }
         Some(Value::String(url)) => from_url(&url, None),
         Some(Value::Object(map)) if !option_keys::is_marker(&Value::Object(map.clone())) && map.contains_key("provider") => {
             let provider = map.get("provider").and_then(Value::as_str).unwrap_or_default();
             if Dialect::parse(provider).is_none() {
                 return Err(invalid("database.provider", format!("`{provider}`; expected \"sqlite\", \"postgres\" or \"mysql\"")));
             }
-            let url = map.get("url").and_then(Value::as_str).ok_or_else(|| invalid("database.url", "a connection URL string is required"))?;
+            let url =
+                map.get("url").and_then(Value::as_str).ok_or_else(|| invalid("database.url", "a connection URL string is required"))?;
             let mut config = from_url(url, Some(provider))?;
             let number = |key: &str| -> Result<Option<u64>, OptionsError> {
                 match map.get(key) {
@@ -765,7 +787,10 @@ fn resolve_database(raw: Option<Value>) -> Result<DatabaseConfig, OptionsError> 
             }
             for key in map.keys() {
                 if !["provider", "url", "max", "idleTimeoutMillis", "connectionTimeoutMillis"].contains(&key.as_str()) {
-                    return Err(invalid(&format!("database.{key}"), "unknown key; expected provider, url, max, idleTimeoutMillis, connectionTimeoutMillis"));
+                    return Err(invalid(
+                        &format!("database.{key}"),
+                        "unknown key; expected provider, url, max, idleTimeoutMillis, connectionTimeoutMillis",
+                    ));
                 }
             }
             Ok(config)
@@ -778,9 +803,10 @@ fn parse_secrets_env(list: &str) -> Result<Vec<(Value, String)>, OptionsError> {
     list.split(',')
         .enumerate()
         .map(|(i, entry)| {
-            let (version, value) = entry.trim().split_once(':').ok_or_else(|| {
-                invalid("BETTER_AUTH_SECRETS", format!("entry {} is not \"<version>:<secret>\"", i + 1))
-            })?;
+            let (version, value) = entry
+                .trim()
+                .split_once(':')
+                .ok_or_else(|| invalid("BETTER_AUTH_SECRETS", format!("entry {} is not \"<version>:<secret>\"", i + 1)))?;
             Ok((Value::String(version.trim().to_owned()), value.trim().to_owned()))
         })
         .collect()
@@ -851,17 +877,22 @@ fn resolve_secondary_storage(raw: Option<Value>) -> Result<Option<SecondaryStora
         }
         Some(other) => Err(invalid(
             "secondaryStorage",
-            format!("got {}; expected a `redis://` URL or {{ get, set, delete, getAndDelete, increment }} functions", option_keys::describe(&other)),
+            format!(
+                "got {}; expected a `redis://` URL or {{ get, set, delete, getAndDelete, increment }} functions",
+                option_keys::describe(&other)
+            ),
         )),
     }
 }
 
-fn resolve_rate_limit(raw: RawRateLimit, production: bool, secondary: Option<&SecondaryStorageConfig>, warnings: &mut OptionWarnings) -> Result<RateLimitOptions, OptionsError> {
+fn resolve_rate_limit(
+    raw: RawRateLimit,
+    production: bool,
+    secondary: Option<&SecondaryStorageConfig>,
+    warnings: &mut OptionWarnings,
+) -> Result<RateLimitOptions, OptionsError> {
     // Upstream: `window || 10`, `max || 100` (0 means the default).
-    let default_rule = RateRule {
-        window: raw.window.filter(|w| *w > 0).unwrap_or(10),
-        max: raw.max.filter(|m| *m > 0).unwrap_or(100),
-    };
+    let default_rule = RateRule { window: raw.window.filter(|w| *w > 0).unwrap_or(10), max: raw.max.filter(|m| *m > 0).unwrap_or(100) };
     let mut custom_rules = Vec::new();
     for (path, value) in raw.custom_rules.unwrap_or_default() {
         let at = format!("rateLimit.customRules.{path}");
@@ -974,7 +1005,6 @@ mod tests {
     fn unsupported_upstream_key_warns() {
         let (_, w) = AuthOptions::parse(&json!({"appName": "x", "account": {"storeAccountCookie": true}}), &env(&[])).unwrap();
         assert!(w.0.iter().any(|l| l.contains("`account.storeAccountCookie`")), "{:?}", w.0);
-
     }
 
     #[test]
@@ -999,9 +1029,14 @@ mod tests {
 
     #[test]
     fn versioned_secrets_sign_with_the_first() {
-        let (o, _) = AuthOptions::parse(&json!({"secret": "legacy", "secrets": [{"version": 2, "value": "b".repeat(32)}, {"version": 1, "value": "a".repeat(32)}]}), &env(&[])).unwrap();
+        let (o, _) = AuthOptions::parse(
+            &json!({"secret": "legacy", "secrets": [{"version": 2, "value": "b".repeat(32)}, {"version": 1, "value": "a".repeat(32)}]}),
+            &env(&[]),
+        )
+        .unwrap();
         assert_eq!(o.secret, "b".repeat(32));
-        let (o, _) = AuthOptions::parse(&json!({}), &env(&[("BETTER_AUTH_SECRETS", "3:third-secret-0123456789abcdef0123, 2:second")])).unwrap();
+        let (o, _) =
+            AuthOptions::parse(&json!({}), &env(&[("BETTER_AUTH_SECRETS", "3:third-secret-0123456789abcdef0123, 2:second")])).unwrap();
         assert_eq!(o.secret, "third-secret-0123456789abcdef0123");
         assert!(AuthOptions::parse(&json!({"secrets": [{"version": 1, "value": "x"}, {"version": 1, "value": "y"}]}), &env(&[])).is_err());
         assert!(AuthOptions::parse(&json!({"secrets": []}), &env(&[])).is_err());
@@ -1033,7 +1068,8 @@ mod tests {
         assert!(!o.auto_migrate, "autoMigrate is on by default only for SQLite");
         let err = AuthOptions::parse(&json!({"database": {"provider": "oracle", "url": "x"}}), &env(&[])).unwrap_err();
         assert!(err.0.contains("oracle"), "{}", err.0);
-        let err = AuthOptions::parse(&json!({"database": {"provider": "mysql", "url": "mysql://h/db", "poolSize": 1}}), &env(&[])).unwrap_err();
+        let err =
+            AuthOptions::parse(&json!({"database": {"provider": "mysql", "url": "mysql://h/db", "poolSize": 1}}), &env(&[])).unwrap_err();
         assert!(err.0.contains("database.poolSize"), "{}", err.0);
         let err = AuthOptions::parse(&json!({"database": {"$$betterAuthRs": "instance", "name": "Kysely"}}), &env(&[])).unwrap_err();
         assert!(err.0.contains("a Kysely instance") && err.0.contains("pg Pool"), "{}", err.0);
@@ -1041,7 +1077,8 @@ mod tests {
 
     #[test]
     fn database_urls_pick_the_dialect() {
-        let dialect = |url: &str| AuthOptions::parse(&json!({ "database": url }), &env(&[])).map(|(o, _)| (o.database.dialect, o.database.url));
+        let dialect =
+            |url: &str| AuthOptions::parse(&json!({ "database": url }), &env(&[])).map(|(o, _)| (o.database.dialect, o.database.url));
         assert_eq!(dialect("postgres://u@h/db").unwrap().0, Dialect::Postgres);
         assert_eq!(dialect("postgresql://u@h/db").unwrap().0, Dialect::Postgres);
         assert_eq!(dialect("mariadb://root@h/db").unwrap(), (Dialect::Mysql, "mysql://root@h/db".into()));

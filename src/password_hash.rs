@@ -169,8 +169,7 @@ fn verify_scrypt(password: &str, salt_hex: &str, key_hex: &str) -> Result<bool, 
     }
     let params = scrypt::Params::new(14, 16, 1).map_err(|e| HashError::Failed(e.to_string()))?;
     let mut out = vec![0u8; expected.len()];
-    scrypt::scrypt(password.as_bytes(), salt_hex.as_bytes(), &params, &mut out)
-        .map_err(|e| HashError::Failed(e.to_string()))?;
+    scrypt::scrypt(password.as_bytes(), salt_hex.as_bytes(), &params, &mut out).map_err(|e| HashError::Failed(e.to_string()))?;
     Ok(constant_time_eq(&out, &expected))
 }
 

@@ -140,18 +140,13 @@ fn parse_body(ctx: &AuthContext, req: &Request, endpoint: &Endpoint) -> Result<V
         return Err(ApiError::new(413, extra_codes::PAYLOAD_TOO_LARGE));
     }
     let allowed: &[&str] = if endpoint.accepts_form { &[FORM, JSON] } else { &[JSON] };
-    let unsupported = |message: String| {
-        ApiError::with_message(415, extra_codes::UNSUPPORTED_MEDIA_TYPE, message)
-    };
+    let unsupported = |message: String| ApiError::with_message(415, extra_codes::UNSUPPORTED_MEDIA_TYPE, message);
     let Some(raw_type) = req.headers.get("content-type") else {
         return Err(unsupported(format!("Content-Type is required. Allowed types: {}", allowed.join(", "))));
     };
     let media = raw_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if !allowed.iter().any(|t| media == *t || media.contains(t)) {
-        return Err(unsupported(format!(
-            "Content-Type \"{raw_type}\" is not allowed. Allowed types: {}",
-            allowed.join(", ")
-        )));
+        return Err(unsupported(format!("Content-Type \"{raw_type}\" is not allowed. Allowed types: {}", allowed.join(", "))));
     }
     if media.contains(FORM) {
         let mut map = Map::new();
@@ -160,9 +155,7 @@ fn parse_body(ctx: &AuthContext, req: &Request, endpoint: &Endpoint) -> Result<V
         }
         return Ok(Value::Object(map));
     }
-    serde_json::from_slice(bytes).map_err(|_| {
-        ApiError::new(400, extra_codes::INVALID_JSON)
-    })
+    serde_json::from_slice(bytes).map_err(|_| ApiError::new(400, extra_codes::INVALID_JSON))
 }
 
 /// Builds the wire response; the endpoint's headers and cookies go out on errors too.

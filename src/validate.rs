@@ -157,7 +157,9 @@ impl<'a> BodyReader<'a> {
     pub fn optional_strings(&mut self, key: &str) -> Option<Vec<String>> {
         match self.get(key) {
             None => None,
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => Some(items.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                Some(items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            }
             Some(_) => {
                 self.expected(key, "array");
                 None

@@ -111,12 +111,19 @@ async fn suite(dialect: Dialect) {
     for (filter, expected) in cases {
         let shown = format!("{filter:?}");
         let rows = db.find_rows(&THING, &find(filter)).await.unwrap();
-        let expected: Vec<&str> = expected.iter().map(|id| if *id == "generated" { generated["id"].as_str().unwrap() } else { id }).collect();
+        let expected: Vec<&str> =
+            expected.iter().map(|id| if *id == "generated" { generated["id"].as_str().unwrap() } else { id }).collect();
         assert_eq!(ids(&rows), expected, "{dialect:?}: {shown}");
     }
-    let page = FindMany { sort: Some(("count".into(), true)), limit: Some(2), offset: Some(1), filter: vec![Where::op("count", Op::Gte, 1)] };
+    let page =
+        FindMany { sort: Some(("count".into(), true)), limit: Some(2), offset: Some(1), filter: vec![Where::op("count", Op::Gte, 1)] };
     assert_eq!(ids(&db.find_rows(&THING, &page).await.unwrap()), vec!["b", "a"]);
-    let skip = FindMany { sort: Some(("count".into(), false)), offset: Some(2), filter: vec![Where::op("count", Op::Gte, 1)], ..Default::default() };
+    let skip = FindMany {
+        sort: Some(("count".into(), false)),
+        offset: Some(2),
+        filter: vec![Where::op("count", Op::Gte, 1)],
+        ..Default::default()
+    };
     assert_eq!(ids(&db.find_rows(&THING, &skip).await.unwrap()), vec!["c"]);
     assert_eq!(db.count_rows(&THING, &[Where::eq("active", true)]).await.unwrap(), 2);
     assert_eq!(db.find_row(&THING, &[Where::eq("id", "zz")]).await.unwrap(), None);

@@ -27,8 +27,27 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
 }
 
-const PATHS: &[&str] = &["/ok", "/error", "/sign-up/email", "/sign-in/email", "/get-session", "/sign-out", "/list-sessions", "/revoke-session", "/revoke-sessions", "/revoke-other-sessions", "/nope"];
-const TYPES: &[&str] = &["application/json", "application/x-www-form-urlencoded", "text/plain", "application/json; charset=utf-8", "application/vnd.api+json", ""];
+const PATHS: &[&str] = &[
+    "/ok",
+    "/error",
+    "/sign-up/email",
+    "/sign-in/email",
+    "/get-session",
+    "/sign-out",
+    "/list-sessions",
+    "/revoke-session",
+    "/revoke-sessions",
+    "/revoke-other-sessions",
+    "/nope",
+];
+const TYPES: &[&str] = &[
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "text/plain",
+    "application/json; charset=utf-8",
+    "application/vnd.api+json",
+    "",
+];
 
 fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
@@ -41,8 +60,19 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     leaf.prop_recursive(3, 24, 6, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
-            prop::collection::btree_map(prop_oneof![Just("email".to_string()), Just("password".to_string()), Just("name".to_string()), Just("token".to_string()), Just("callbackURL".to_string()), ".{0,8}".prop_map(String::from)], inner, 0..5)
-                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(
+                prop_oneof![
+                    Just("email".to_string()),
+                    Just("password".to_string()),
+                    Just("name".to_string()),
+                    Just("token".to_string()),
+                    Just("callbackURL".to_string()),
+                    ".{0,8}".prop_map(String::from)
+                ],
+                inner,
+                0..5
+            )
+            .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
         ]
     })
 }

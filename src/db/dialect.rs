@@ -4,15 +4,15 @@
 
 use std::sync::OnceLock;
 
+use serde_json::Value;
 use sqlx::mysql::{MySql, MySqlRow};
 use sqlx::postgres::{PgRow, Postgres};
 use sqlx::sqlite::{Sqlite, SqliteRow};
 use sqlx::{Database, Encode, Row, Type};
-use serde_json::Value;
 use time::OffsetDateTime;
 
-pub use super::schema::Dialect;
 use super::DbError;
+pub use super::schema::Dialect;
 use crate::fields::FieldType;
 use crate::time_util::{self, Millis};
 
@@ -156,7 +156,9 @@ macro_rules! db_value_for {
                     DbValue::Real(v) => <Option<f64> as Encode<'q, $db>>::encode_by_ref(v, buf),
                     DbValue::Bool(v) => <Option<bool> as Encode<'q, $db>>::encode_by_ref(v, buf),
                     DbValue::Date(v) => <Option<Stamp> as Encode<'q, $db>>::encode(v.map(Stamp), buf),
-                    DbValue::Json(v) => <Option<sqlx::types::Json<Value>> as Encode<'q, $db>>::encode(v.clone().map(sqlx::types::Json), buf),
+                    DbValue::Json(v) => {
+                        <Option<sqlx::types::Json<Value>> as Encode<'q, $db>>::encode(v.clone().map(sqlx::types::Json), buf)
+                    }
                 }
             }
             fn produces(&self) -> Option<<$db as Database>::TypeInfo> {
@@ -271,10 +273,7 @@ row_read!(SqliteRow, |row, column| {
 // `timestamptz`, or `timestamp` from upstream's older migrations (read as UTC).
 row_read!(PgRow, |row, column| match row.try_get::<Option<OffsetDateTime>, _>(column) {
     Ok(t) => Ok(t.map(to_millis)),
-    Err(e) => row
-        .try_get::<Option<time::PrimitiveDateTime>, _>(column)
-        .map(|t| t.map(|t| to_millis(t.assume_utc())))
-        .map_err(|_| e.into()),
+    Err(e) => row.try_get::<Option<time::PrimitiveDateTime>, _>(column).map(|t| t.map(|t| to_millis(t.assume_utc()))).map_err(|_| e.into()),
 });
 row_read!(MySqlRow, |row, column| Ok(row.try_get::<Option<OffsetDateTime>, _>(column)?.map(to_millis)));
 

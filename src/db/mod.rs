@@ -21,14 +21,14 @@ use serde_json::{Map, Value};
 use sqlx::AssertSqlSafe;
 use tokio::sync::OnceCell;
 
-use crate::logger::Logger;
-use crate::options::{DatabaseConfig, DEFAULT_SQLITE_FILE};
-use crate::time_util::{self, Millis};
 use crate::fields::FieldDef;
-use dialect::{on_pool, sql, DbValue, Dialect, Pool, RowRead, Stamp};
+use crate::logger::Logger;
+use crate::options::{DEFAULT_SQLITE_FILE, DatabaseConfig};
+use crate::time_util::{self, Millis};
+use dialect::{DbValue, Dialect, Pool, RowRead, Stamp, on_pool, sql};
+use models::{AccountSummary, CREDENTIAL_PROVIDER, CredentialAccount, OAuthAccount, OAuthTokens, Session, User};
 use names::Names;
 use sqlx::SqlStr;
-use models::{AccountSummary, CREDENTIAL_PROVIDER, CredentialAccount, OAuthAccount, OAuthTokens, Session, User};
 
 #[derive(Debug)]
 pub enum DbError {
@@ -110,9 +110,8 @@ struct FieldSql {
 impl FieldSql {
     /// Written with field names, as every query; `names` maps them to columns.
     fn new(names: &Names, user_fields: &[FieldDef], session_fields: &[FieldDef]) -> FieldSql {
-        let columns = |fields: &[FieldDef], prefix: &str| -> String {
-            fields.iter().map(|f| format!(r#", {prefix}"{}""#, f.name)).collect()
-        };
+        let columns =
+            |fields: &[FieldDef], prefix: &str| -> String { fields.iter().map(|f| format!(r#", {prefix}"{}""#, f.name)).collect() };
         let marks = |n: usize| ", ?".repeat(n);
         let insert_user = format!(
             r#"insert into "user" ("id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"{}) values (?, ?, ?, ?, ?, ?, ?{})"#,
@@ -160,7 +159,11 @@ pub fn split_fields(fields: &[FieldDef], mut values: Map<String, Value>) -> (Map
     let mut hidden = Map::new();
     for f in fields {
         let value = values.remove(&f.name).unwrap_or(Value::Null);
-        if f.returned { extra.insert(f.name.clone(), value) } else { hidden.insert(f.name.clone(), value) };
+        if f.returned {
+            extra.insert(f.name.clone(), value)
+        } else {
+            hidden.insert(f.name.clone(), value)
+        };
     }
     (extra, hidden)
 }
@@ -229,10 +232,13 @@ macro_rules! insert_oauth_account {
 /// The newest `(value, expiresAt)` stored for a verification identifier.
 macro_rules! newest_verification {
     ($names:expr, $executor:expr, $identifier:expr) => {{
-        let row = sqlx::query(sql!($names, r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#))
-            .bind($identifier)
-            .fetch_optional($executor)
-            .await?;
+        let row = sqlx::query(sql!(
+            $names,
+            r#"select "value", "expiresAt" from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#
+        ))
+        .bind($identifier)
+        .fetch_optional($executor)
+        .await?;
         row.map(|r| Ok::<_, DbError>((r.text("value")?, r.date("expiresAt")?))).transpose()?
     }};
 }
@@ -326,15 +332,11 @@ impl Database {
         match dialect {
             Dialect::Sqlite => {
                 if *implicit {
-                    self.logger.warn(&format!(
-                        "no `database` option: using the SQLite file {DEFAULT_SQLITE_FILE} (created if missing)"
-                    ));
+                    self.logger.warn(&format!("no `database` option: using the SQLite file {DEFAULT_SQLITE_FILE} (created if missing)"));
                 }
                 let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-                let connect = SqliteConnectOptions::from_str(url)?
-                    .create_if_missing(true)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(5));
+                let connect =
+                    SqliteConnectOptions::from_str(url)?.create_if_missing(true).foreign_keys(true).busy_timeout(Duration::from_secs(5));
                 let connect = if in_memory { connect } else { connect.journal_mode(SqliteJournalMode::Wal) };
                 // In-memory: every connection would be a new empty database, so keep exactly one forever.
                 let pool = if in_memory {
@@ -384,7 +386,8 @@ impl Database {
 
     pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(sql!(self.names, r#"select * from "user" where "email" = ? limit 1"#)).bind(email).fetch_optional(p).await?;
+            let row =
+                sqlx::query(sql!(self.names, r#"select * from "user" where "email" = ? limit 1"#)).bind(email).fetch_optional(p).await?;
             row.map(|r| user_from_row(&r, "", &self.store.user_fields)).transpose()
         })
     }
@@ -453,7 +456,14 @@ impl Database {
 
     /// Updates name and/or image (`Some(None)` clears the image); `None` if the user is gone.
     /// `fields`: additional fields to set (checked against their definitions).
-    pub async fn update_user(&self, user_id: &str, name: Option<&str>, image: Option<Option<&str>>, fields: &Map<String, Value>, now: Millis) -> Result<Option<User>, DbError> {
+    pub async fn update_user(
+        &self,
+        user_id: &str,
+        name: Option<&str>,
+        image: Option<Option<&str>>,
+        fields: &Map<String, Value>,
+        now: Millis,
+    ) -> Result<Option<User>, DbError> {
         let (defs, sets) = field_assignments(&self.store.user_fields, fields);
         let update = self.names.dynamic(&format!(
             r#"update "user" set "name" = coalesce(?, "name"), "image" = case when ? then ? else "image" end, "updatedAt" = ?{sets} where "id" = ?"#
@@ -474,12 +484,15 @@ impl Database {
     /// The user's credential account: `(account id, password hash)`.
     pub async fn find_credential_account(&self, user_id: &str) -> Result<Option<(String, Option<String>)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(sql!(self.names, r#"select "id", "password" from "account" where "userId" = ? and "providerId" = ? and "accountId" = ? limit 1"#))
-                .bind(user_id)
-                .bind(CREDENTIAL_PROVIDER)
-                .bind(user_id)
-                .fetch_optional(p)
-                .await?;
+            let row = sqlx::query(sql!(
+                self.names,
+                r#"select "id", "password" from "account" where "userId" = ? and "providerId" = ? and "accountId" = ? limit 1"#
+            ))
+            .bind(user_id)
+            .bind(CREDENTIAL_PROVIDER)
+            .bind(user_id)
+            .fetch_optional(p)
+            .await?;
             row.map(|r| Ok((r.text("id")?, r.opt_text("password")?))).transpose()
         })
     }
@@ -505,7 +518,14 @@ impl Database {
 
     /// Replaces the password and, when `revoke_sessions`, deletes every session of the user,
     /// in one transaction (upstream's change-password).
-    pub async fn change_password(&self, user_id: &str, account_id: &str, hash: &str, revoke_sessions: bool, now: Millis) -> Result<(), DbError> {
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        account_id: &str,
+        hash: &str,
+        revoke_sessions: bool,
+        now: Millis,
+    ) -> Result<(), DbError> {
         on_pool!(self.pool().await?, |p, d| {
             let mut tx = p.begin().await?;
             if revoke_sessions && self.sessions_in_database() {
@@ -548,18 +568,26 @@ impl Database {
     /// The accounts with this provider key: `(row id, userId)` (upstream refuses more than one).
     pub async fn find_oauth_accounts(&self, provider_id: &str, account_id: &str) -> Result<Vec<(String, String)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let rows = sqlx::query(sql!(self.names, r#"select "id", "userId" from "account" where "providerId" = ? and "accountId" = ? limit 2"#))
-                .bind(provider_id)
-                .bind(account_id)
-                .fetch_all(p)
-                .await?;
+            let rows =
+                sqlx::query(sql!(self.names, r#"select "id", "userId" from "account" where "providerId" = ? and "accountId" = ? limit 2"#))
+                    .bind(provider_id)
+                    .bind(account_id)
+                    .fetch_all(p)
+                    .await?;
             rows.iter().map(|r| Ok((r.text("id")?, r.text("userId")?))).collect()
         })
     }
 
     /// A sign-in's fresh tokens (only those the provider sent; `scope` stays, as upstream).
     /// `scope: Some` replaces the stored scopes (a link merges them first).
-    pub async fn update_oauth_tokens(&self, id: &str, provider_id: &str, tokens: &OAuthTokens, scope: Option<&str>, now: Millis) -> Result<bool, DbError> {
+    pub async fn update_oauth_tokens(
+        &self,
+        id: &str,
+        provider_id: &str,
+        tokens: &OAuthTokens,
+        scope: Option<&str>,
+        now: Millis,
+    ) -> Result<bool, DbError> {
         let done = on_pool!(self.pool().await?, |p, d| {
             sqlx::query(sql!(
                 self.names,
@@ -585,10 +613,13 @@ impl Database {
 
     pub async fn list_accounts(&self, user_id: &str) -> Result<Vec<AccountSummary>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let rows = sqlx::query(sql!(self.names, r#"select "id", "accountId", "providerId", "userId", "scope", "createdAt", "updatedAt" from "account" where "userId" = ?"#))
-                .bind(user_id)
-                .fetch_all(p)
-                .await?;
+            let rows = sqlx::query(sql!(
+                self.names,
+                r#"select "id", "accountId", "providerId", "userId", "scope", "createdAt", "updatedAt" from "account" where "userId" = ?"#
+            ))
+            .bind(user_id)
+            .fetch_all(p)
+            .await?;
             rows.iter().map(account_summary_from_row).collect()
         })
     }
@@ -599,7 +630,9 @@ impl Database {
             let rows = sqlx::query(sql!(self.names, r#"select * from "account" where "userId" = ?"#)).bind(user_id).fetch_all(p).await?;
             rows.iter()
                 .map(|r| {
-                    let date = |c: &str| -> Result<Value, DbError> { Ok(r.opt_date(c)?.map(|ms| Value::String(time_util::to_iso(ms))).unwrap_or(Value::Null)) };
+                    let date = |c: &str| -> Result<Value, DbError> {
+                        Ok(r.opt_date(c)?.map(|ms| Value::String(time_util::to_iso(ms))).unwrap_or(Value::Null))
+                    };
                     let text = |c: &str| -> Result<Value, DbError> { Ok(r.opt_text(c)?.map(Value::String).unwrap_or(Value::Null)) };
                     Ok(serde_json::json!({
                         "accountId": text("accountId")?,
@@ -686,10 +719,11 @@ impl Database {
     /// The newest verification row of an identifier, whole, as hooks see it.
     pub(super) async fn db_verification_row(&self, identifier: &str) -> Result<Option<Value>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(sql!(self.names, r#"select * from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#))
-                .bind(identifier)
-                .fetch_optional(p)
-                .await?;
+            let row =
+                sqlx::query(sql!(self.names, r#"select * from "verification" where "identifier" = ? order by "createdAt" desc limit 1"#))
+                    .bind(identifier)
+                    .fetch_optional(p)
+                    .await?;
             row.map(|r| {
                 let iso = |ms: Millis| Value::String(time_util::to_iso(ms));
                 Ok(serde_json::json!({
@@ -709,7 +743,10 @@ impl Database {
     /// deletes expired rows.
     pub(super) async fn db_find_verification(&self, identifier: &str) -> Result<Option<(String, Millis)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            sqlx::query(sql!(self.names, r#"delete from "verification" where "expiresAt" < ?"#)).bind(Stamp(time_util::now_ms())).execute(p).await?;
+            sqlx::query(sql!(self.names, r#"delete from "verification" where "expiresAt" < ?"#))
+                .bind(Stamp(time_util::now_ms()))
+                .execute(p)
+                .await?;
             Ok(newest_verification!(self.names, p, identifier))
         })
     }
@@ -773,16 +810,24 @@ impl Database {
                     return Ok(false);
                 }
             }
-            let updated = sqlx::query(sql!(self.names, r#"update "account" set "password" = ?, "updatedAt" = ? where "userId" = ? and "providerId" = ? and "accountId" = ?"#))
-                .bind(hash)
-                .bind(Stamp(now))
-                .bind(user_id)
-                .bind(CREDENTIAL_PROVIDER)
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
+            let updated = sqlx::query(sql!(
+                self.names,
+                r#"update "account" set "password" = ?, "updatedAt" = ? where "userId" = ? and "providerId" = ? and "accountId" = ?"#
+            ))
+            .bind(hash)
+            .bind(Stamp(now))
+            .bind(user_id)
+            .bind(CREDENTIAL_PROVIDER)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
             if updated.rows_affected() == 0 {
-                let account = CredentialAccount { id: crate::crypto::generate_id(), user_id: user_id.to_owned(), password_hash: hash.to_owned(), created_at: now };
+                let account = CredentialAccount {
+                    id: crate::crypto::generate_id(),
+                    user_id: user_id.to_owned(),
+                    password_hash: hash.to_owned(),
+                    created_at: now,
+                };
                 insert_credential_account!(self.names, &mut *tx, &account)?;
             }
             if revoke_sessions && self.sessions_in_database() {
@@ -817,10 +862,7 @@ impl Database {
     /// The session with this token and its user, in one query.
     pub(super) async fn db_find_session(&self, token: &str) -> Result<Option<(Session, User)>, DbError> {
         on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(self.field_sql.find_session.clone())
-            .bind(token)
-            .fetch_optional(p)
-            .await?;
+            let row = sqlx::query(self.field_sql.find_session.clone()).bind(token).fetch_optional(p).await?;
             match row {
                 None => Ok(None),
                 Some(r) => Ok(Some((session_from_row(&r, &self.store.session_fields)?, user_from_row(&r, "u_", &self.store.user_fields)?))),
@@ -1034,14 +1076,7 @@ fn account_summary_from_row<R: RowRead>(row: &R) -> Result<AccountSummary, DbErr
         created_at: row.date("createdAt")?,
         updated_at: row.date("updatedAt")?,
         id: row.text("id")?,
-        scopes: row
-            .opt_text("scope")?
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        scopes: row.opt_text("scope")?.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
     })
 }
 
@@ -1078,7 +1113,8 @@ async fn apply_migrations(pool: &Pool, schema: &schema::SchemaOptions<'_>) -> Re
             match d {
                 Dialect::Postgres => sqlx::query("select pg_advisory_xact_lock(7265406352413)").execute(&mut *conn).await.map(drop)?,
                 Dialect::Mysql => {
-                    let got: Option<i64> = sqlx::query_scalar("select get_lock('better_auth_rs_migrate', 60)").fetch_one(&mut *conn).await?;
+                    let got: Option<i64> =
+                        sqlx::query_scalar("select get_lock('better_auth_rs_migrate', 60)").fetch_one(&mut *conn).await?;
                     if got != Some(1) {
                         return Err(DbError::Migration("another instance held the migration lock for 60 s".into()));
                     }
@@ -1108,7 +1144,11 @@ mod tests {
     use crate::crypto::generate_id;
 
     fn memory_db() -> Database {
-        Database::new(DatabaseConfig::sqlite("sqlite::memory:"), StoreOptions { auto_migrate: true, rate_limit_table: true, ..Default::default() }, Logger::stderr(None))
+        Database::new(
+            DatabaseConfig::sqlite("sqlite::memory:"),
+            StoreOptions { auto_migrate: true, rate_limit_table: true, ..Default::default() },
+            Logger::stderr(None),
+        )
     }
 
     fn user(email: &str) -> User {

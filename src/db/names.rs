@@ -30,7 +30,10 @@ pub struct Renames {
 }
 
 pub fn is_identifier(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 63 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !s.starts_with(|c: char| c.is_ascii_digit())
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 fn invalid(path: &str, why: impl std::fmt::Display) -> OptionsError {
@@ -75,7 +78,8 @@ impl Renames {
                 }
             }
         }
-        let mut tables: Vec<String> = MODELS.iter().map(|m| renames.tables.get(*m).cloned().unwrap_or_else(|| (*m).to_owned()).to_lowercase()).collect();
+        let mut tables: Vec<String> =
+            MODELS.iter().map(|m| renames.tables.get(*m).cloned().unwrap_or_else(|| (*m).to_owned()).to_lowercase()).collect();
         tables.sort();
         if tables.windows(2).any(|w| w[0] == w[1]) {
             return Err(invalid("modelName", "two models would share one table"));
@@ -242,7 +246,11 @@ impl Names {
                     }
                 }
                 // `alias.*`: every column of the alias's table, under its field name.
-                Tok::Word(w) if aliases.contains_key(&w.to_ascii_lowercase()) && matches!(tokens.get(next_i), Some(Tok::Punct('.'))) && significant.get(k + 2).is_some_and(|&j| matches!(tokens[j], Tok::Punct('*'))) => {
+                Tok::Word(w)
+                    if aliases.contains_key(&w.to_ascii_lowercase())
+                        && matches!(tokens.get(next_i), Some(Tok::Punct('.')))
+                        && significant.get(k + 2).is_some_and(|&j| matches!(tokens[j], Tok::Punct('*'))) =>
+                {
                     let model = aliases[&w.to_ascii_lowercase()];
                     out.push_str(&self.star(model, &format!("{w}.")));
                     k += 3;
@@ -268,7 +276,13 @@ impl Names {
         let Some(m) = self.model(model) else { return format!("{prefix}*") };
         m.fields
             .iter()
-            .map(|(field, column)| if field == column { format!("{prefix}{}", quote(column)) } else { format!("{prefix}{} as {}", quote(column), quote(field)) })
+            .map(|(field, column)| {
+                if field == column {
+                    format!("{prefix}{}", quote(column))
+                } else {
+                    format!("{prefix}{} as {}", quote(column), quote(field))
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -358,7 +372,9 @@ mod tests {
 
     #[test]
     fn rewrites_tables_columns_and_stars() {
-        let n = names(json!({ "user": { "modelName": "users", "fields": { "email": "email_address", "emailVerified": "email_verified" } }, "session": { "modelName": "sessions", "fields": { "userId": "user_id" } } }));
+        let n = names(
+            json!({ "user": { "modelName": "users", "fields": { "email": "email_address", "emailVerified": "email_verified" } }, "session": { "modelName": "sessions", "fields": { "userId": "user_id" } } }),
+        );
         assert_eq!(
             n.rewrite(r#"select * from "user" where "email" = ? limit 1"#),
             r#"select "id", "name", "email_address" as "email", "email_verified" as "emailVerified", "image", "createdAt", "updatedAt", "user_role" as "role" from "users" where "email_address" = ? limit 1"#
@@ -371,9 +387,14 @@ mod tests {
             n.rewrite(r#"select s."userId", u."email" as "u_email", u."role" as "u_role" from "session" s join "user" u on u."id" = s."userId" where s."token" = ?"#),
             r#"select s."user_id" as "userId", u."email_address" as "u_email", u."user_role" as "u_role" from "sessions" s join "users" u on u."id" = s."user_id" where s."token" = ?"#
         );
-        assert!(n.rewrite(r#"select u.*, a."password" as "a_password" from "user" u left join "account" a on a."userId" = u."id""#)
-            .starts_with(r#"select u."id", u."name", u."email_address" as "email", u."email_verified" as "emailVerified", "#));
-        assert_eq!(n.rewrite(r#"insert into "session" ("id", "userId") values (?, ?)"#), r#"insert into "sessions" ("id", "user_id") values (?, ?)"#);
+        assert!(
+            n.rewrite(r#"select u.*, a."password" as "a_password" from "user" u left join "account" a on a."userId" = u."id""#)
+                .starts_with(r#"select u."id", u."name", u."email_address" as "email", u."email_verified" as "emailVerified", "#)
+        );
+        assert_eq!(
+            n.rewrite(r#"insert into "session" ("id", "userId") values (?, ?)"#),
+            r#"insert into "sessions" ("id", "user_id") values (?, ?)"#
+        );
     }
 
     #[test]
@@ -384,7 +405,9 @@ mod tests {
             r#"insert into "rate_limits" ("key", "last_request") values (?, ?) on duplicate key update "last_request" = values("last_request")"#
         );
         assert_eq!(
-            n.rewrite(r#"insert into "rateLimit" ("key") values (?) on conflict ("key") do update set "lastRequest" = excluded."lastRequest""#),
+            n.rewrite(
+                r#"insert into "rateLimit" ("key") values (?) on conflict ("key") do update set "lastRequest" = excluded."lastRequest""#
+            ),
             r#"insert into "rate_limits" ("key") values (?) on conflict ("key") do update set "last_request" = excluded."last_request""#
         );
     }

@@ -309,7 +309,8 @@ pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> R
         let core = model.columns.iter().map(|c| Column { name: Cow::Owned(options.column(model_name, &c.name).to_owned()), ..c.clone() });
         let columns: Vec<Column> = core.chain(fields.iter().map(|f| field_column(f, dialect))).collect();
         match existing.tables.get(table) {
-            None => statements.push(dialect.create_table_sql(&Table { name: Cow::Owned(table.to_owned()), columns: Cow::Owned(columns) }, user_table)),
+            None => statements
+                .push(dialect.create_table_sql(&Table { name: Cow::Owned(table.to_owned()), columns: Cow::Owned(columns) }, user_table)),
             Some(present) => {
                 for column in columns.iter().filter(|c| !present.iter().any(|p| p == c.name.as_ref())) {
                     if column.required && column.added_default.is_none() {
@@ -329,7 +330,12 @@ pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> R
                     // (SQLite cannot add a column with an inline UNIQUE).
                     if column.unique {
                         let name = unique_index_name(table, &column.name);
-                        deferred.push(format!("create unique index {} on {} ({});", dialect.quote(&name), dialect.quote(table), dialect.quote(&column.name)));
+                        deferred.push(format!(
+                            "create unique index {} on {} ({});",
+                            dialect.quote(&name),
+                            dialect.quote(table),
+                            dialect.quote(&column.name)
+                        ));
                     }
                     let rest = dialect.column_sql(&Column { added_default: None, unique: false, ..column.clone() }, user_table);
                     // The constraints after the type, as for a new table.
@@ -444,14 +450,29 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
             })),
         )
         .unwrap();
-        let session_fields = crate::fields::parse_fields("session", Some(&serde_json::json!({ "device": { "type": "string", "required": false, "defaultValue": "web" } }))).unwrap();
+        let session_fields = crate::fields::parse_fields(
+            "session",
+            Some(&serde_json::json!({ "device": { "type": "string", "required": false, "defaultValue": "web" } })),
+        )
+        .unwrap();
         let options = SchemaOptions { user_fields: &user_fields, session_fields: &session_fields, ..Default::default() };
         let fresh = plan(Dialect::Sqlite, &Existing::default(), &options).unwrap();
         // Upstream 1.7.25's migration on SQLite, read back from sqlite_master.
-        assert_eq!(fresh[0], r#"create table "user" ("id" text not null primary key, "name" text not null, "email" text not null unique, "emailVerified" integer not null, "image" text, "createdAt" date not null, "updatedAt" date not null, "role" text, "age" integer not null, "isPro" integer not null, "tags" text, "birthday" date);"#);
-        assert!(fresh[1].ends_with(r#""userId" text not null references "user" ("id") on delete cascade, "device" text);"#), "{}", fresh[1]);
+        assert_eq!(
+            fresh[0],
+            r#"create table "user" ("id" text not null primary key, "name" text not null, "email" text not null unique, "emailVerified" integer not null, "image" text, "createdAt" date not null, "updatedAt" date not null, "role" text, "age" integer not null, "isPro" integer not null, "tags" text, "birthday" date);"#
+        );
+        assert!(
+            fresh[1].ends_with(r#""userId" text not null references "user" ("id") on delete cascade, "device" text);"#),
+            "{}",
+            fresh[1]
+        );
         let pg = plan(Dialect::Postgres, &Existing::default(), &options).unwrap();
-        assert!(pg[0].ends_with(r#""role" text, "age" integer not null, "isPro" boolean not null, "tags" jsonb, "birthday" timestamptz);"#), "{}", pg[0]);
+        assert!(
+            pg[0].ends_with(r#""role" text, "age" integer not null, "isPro" boolean not null, "tags" jsonb, "birthday" timestamptz);"#),
+            "{}",
+            pg[0]
+        );
 
         // Added to existing tables: static defaults, as upstream's ALTER path emits them.
         let mut existing = Existing::default();
@@ -460,7 +481,12 @@ create index `verification_identifier_idx` on `verification` (`identifier`);"#;
         }
         existing.indexes = INDEXES.iter().map(|i| index_name(i.model, i.field)).collect();
         let without_age: Vec<FieldDef> = user_fields.iter().filter(|f| f.name != "age").cloned().collect();
-        let added = plan(Dialect::Sqlite, &existing, &SchemaOptions { user_fields: &without_age, session_fields: &session_fields, ..Default::default() }).unwrap();
+        let added = plan(
+            Dialect::Sqlite,
+            &existing,
+            &SchemaOptions { user_fields: &without_age, session_fields: &session_fields, ..Default::default() },
+        )
+        .unwrap();
         assert_eq!(
             added,
             vec![

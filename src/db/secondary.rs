@@ -94,7 +94,9 @@ impl SecondaryStorage {
     pub async fn get_and_delete(&self, key: &str) -> Result<Option<String>, DbError> {
         match self {
             SecondaryStorage::Redis(r) => r.query(redis::cmd("GETDEL").arg(key)).await,
-            SecondaryStorage::Js { callbacks, get_and_delete: true, .. } => Ok(text(call(callbacks, "getAndDelete", vec![json!(key)]).await?)),
+            SecondaryStorage::Js { callbacks, get_and_delete: true, .. } => {
+                Ok(text(call(callbacks, "getAndDelete", vec![json!(key)]).await?))
+            }
             // Upstream requires getAndDelete; without it, the best we can do is not atomic.
             SecondaryStorage::Js { .. } => {
                 let value = self.get(key).await?;
@@ -116,7 +118,10 @@ impl SecondaryStorage {
             }
             SecondaryStorage::Js { callbacks, increment: true, .. } => {
                 let value = call(callbacks, "increment", vec![json!(key), json!(ttl_seconds)]).await?;
-                value.as_i64().or_else(|| value.as_f64().map(|f| f as i64)).ok_or_else(|| storage_error(format!("secondaryStorage.increment returned {value}, not a number")))
+                value
+                    .as_i64()
+                    .or_else(|| value.as_f64().map(|f| f as i64))
+                    .ok_or_else(|| storage_error(format!("secondaryStorage.increment returned {value}, not a number")))
             }
             SecondaryStorage::Js { .. } => Err(storage_error("secondary-storage rate limiting requires secondaryStorage.increment")),
         }
@@ -144,8 +149,8 @@ pub fn ttl_seconds(expires_at: i64, now: i64) -> u64 {
 // ---- the store's session and verification operations, with secondary storage in front ----
 
 use super::Database;
-use crate::fields::FieldDef;
 use super::models::{Session, User};
+use crate::fields::FieldDef;
 use crate::time_util::{self, Millis};
 
 const ACTIVE_SESSIONS: &str = "active-sessions-";
@@ -165,7 +170,12 @@ fn parse_cached(text: &str, session_fields: &[FieldDef], user_fields: &[FieldDef
 }
 
 /// A session and its user from their JSON (as cached in secondary storage or the cookie cache).
-pub fn session_and_user_from_json(session: &Value, user: &Value, session_fields: &[FieldDef], user_fields: &[FieldDef]) -> Option<(Session, User)> {
+pub fn session_and_user_from_json(
+    session: &Value,
+    user: &Value,
+    session_fields: &[FieldDef],
+    user_fields: &[FieldDef],
+) -> Option<(Session, User)> {
     let mut s = session_from_json(session)?;
     (s.extra, s.hidden) = fields_from_json(session_fields, session);
     let mut u = user_from_json(user)?;
@@ -178,7 +188,6 @@ fn fields_from_json(fields: &[FieldDef], row: &Value) -> (Map<String, Value>, Ma
     let values = fields.iter().map(|f| (f.name.clone(), row.get(&f.name).cloned().unwrap_or(Value::Null))).collect();
     super::split_fields(fields, values)
 }
-
 
 fn date(value: &Value, key: &str) -> Option<Millis> {
     match value.get(key)? {
@@ -288,7 +297,8 @@ impl Database {
             let mut list = self.active_sessions(storage, &session.user_id).await?;
             list.push(ActiveSession { token: session.token.clone(), expires_at: session.expires_at });
             self.save_active_sessions(storage, &session.user_id, list).await?;
-            let user = self.find_user_by_id(&session.user_id).await?.ok_or_else(|| DbError::Corrupt("session for a missing user".into()))?;
+            let user =
+                self.find_user_by_id(&session.user_id).await?.ok_or_else(|| DbError::Corrupt("session for a missing user".into()))?;
             self.cache_session(storage, session, &user).await?;
         }
         Ok(())
@@ -317,16 +327,17 @@ impl Database {
         }
         let mut refreshed = self.sessions_in_database();
         if let Some(storage) = self.secondary()
-            && let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
-                session.expires_at = expires_at;
-                session.updated_at = updated_at;
-                self.cache_session(storage, &session, &user).await?;
-                let mut list = self.active_sessions(storage, &session.user_id).await?;
-                list.retain(|s| s.token != token);
-                list.push(ActiveSession { token: token.to_owned(), expires_at });
-                self.save_active_sessions(storage, &session.user_id, list).await?;
-                refreshed = true;
-            }
+            && let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t))
+        {
+            session.expires_at = expires_at;
+            session.updated_at = updated_at;
+            self.cache_session(storage, &session, &user).await?;
+            let mut list = self.active_sessions(storage, &session.user_id).await?;
+            list.retain(|s| s.token != token);
+            list.push(ActiveSession { token: token.to_owned(), expires_at });
+            self.save_active_sessions(storage, &session.user_id, list).await?;
+            refreshed = true;
+        }
         Ok(refreshed)
     }
 
@@ -334,18 +345,19 @@ impl Database {
     pub async fn update_session_fields(&self, token: &str, fields: &Map<String, Value>, now: Millis) -> Result<Option<Session>, DbError> {
         let mut found = None;
         if let Some(storage) = self.secondary()
-            && let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t)) {
-                session.updated_at = now;
-                for (name, value) in fields {
-                    if session.extra.contains_key(name) {
-                        session.extra.insert(name.clone(), value.clone());
-                    } else {
-                        session.hidden.insert(name.clone(), value.clone());
-                    }
+            && let Some((mut session, user)) = storage.get(token).await?.as_deref().and_then(|t| self.read_cached(t))
+        {
+            session.updated_at = now;
+            for (name, value) in fields {
+                if session.extra.contains_key(name) {
+                    session.extra.insert(name.clone(), value.clone());
+                } else {
+                    session.hidden.insert(name.clone(), value.clone());
                 }
-                self.cache_session(storage, &session, &user).await?;
-                found = Some(session);
             }
+            self.cache_session(storage, &session, &user).await?;
+            found = Some(session);
+        }
         if self.sessions_in_database() {
             found = None;
             if self.db_update_session_fields(token, fields, now).await? {
@@ -531,11 +543,21 @@ impl Database {
     /// Resets a password with a single-use token: the token is consumed (only the first caller
     /// wins, and only if unexpired), the password set, and with `revoke_sessions` every session
     /// ended. `Ok(false)`: the token was missing, expired or already used.
-    pub async fn reset_password_with_token(&self, identifier: &str, user_id: &str, hash: &str, revoke_sessions: bool, now: Millis) -> Result<bool, DbError> {
+    pub async fn reset_password_with_token(
+        &self,
+        identifier: &str,
+        user_id: &str,
+        hash: &str,
+        revoke_sessions: bool,
+        now: Millis,
+    ) -> Result<bool, DbError> {
         let done = match self.secondary() {
             Some(storage) if !self.verifications_in_database() => {
                 let taken = storage.get_and_delete(&format!("{VERIFICATION}{identifier}")).await?;
-                let valid = taken.as_deref().and_then(Self::verification_from_text).is_some_and(|(value, expires_at)| expires_at >= now && value == user_id);
+                let valid = taken
+                    .as_deref()
+                    .and_then(Self::verification_from_text)
+                    .is_some_and(|(value, expires_at)| expires_at >= now && value == user_id);
                 valid && self.db_reset_password_with_token(None, user_id, hash, revoke_sessions, now).await?
             }
             storage => {

@@ -47,9 +47,10 @@ pub fn normalize_path(pathname: &str, base_path: &str) -> String {
     let base = base_path.to_lowercase();
     if !base.is_empty()
         && let Some(rest) = path.strip_prefix(&base)
-            && (rest.is_empty() || rest.starts_with('/')) {
-                path = rest.to_owned();
-            }
+        && (rest.is_empty() || rest.starts_with('/'))
+    {
+        path = rest.to_owned();
+    }
     let trimmed = path.trim_end_matches('/');
     if trimmed.is_empty() { "/".to_owned() } else { trimmed.to_owned() }
 }
@@ -58,7 +59,8 @@ fn special_rule(path: &str) -> Option<RateRule> {
     if ["/sign-in", "/sign-up", "/change-password", "/change-email"].iter().any(|p| path.starts_with(p)) {
         return Some(RateRule { window: 10, max: 3 });
     }
-    let mail = ["/request-password-reset", "/send-verification-email", "/email-otp/send-verification-otp", "/email-otp/request-password-reset"];
+    let mail =
+        ["/request-password-reset", "/send-verification-email", "/email-otp/send-verification-otp", "/email-otp/request-password-reset"];
     if mail.contains(&path) || path.starts_with("/forget-password") {
         return Some(RateRule { window: 60, max: 3 });
     }
@@ -163,10 +165,7 @@ impl RateLimiter {
 fn too_many_requests(retry_after: i64) -> Response {
     Response {
         status: 429,
-        headers: vec![
-            ("content-type".into(), "application/json".into()),
-            ("x-retry-after".into(), retry_after.max(1).to_string()),
-        ],
+        headers: vec![("content-type".into(), "application/json".into()), ("x-retry-after".into(), retry_after.max(1).to_string())],
         body: br#"{"message":"Too many requests. Please try again later."}"#.to_vec(),
     }
 }
@@ -177,7 +176,13 @@ mod tests {
 
     #[test]
     fn spellings_of_a_path_share_a_bucket() {
-        for p in ["/api/auth/sign-in/email", "/api/auth/Sign-In/Email/", "/api/auth//sign-in//email", "/api/auth/sign-in%2Femail", "/API/auth/sign-in/email"] {
+        for p in [
+            "/api/auth/sign-in/email",
+            "/api/auth/Sign-In/Email/",
+            "/api/auth//sign-in//email",
+            "/api/auth/sign-in%2Femail",
+            "/API/auth/sign-in/email",
+        ] {
             assert_eq!(normalize_path(p, "/api/auth"), "/sign-in/email", "{p}");
         }
         assert_eq!(normalize_path("/api/auth", "/api/auth"), "/");

@@ -53,8 +53,8 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
 /// an IPv4 address (`192.168.*` must not match `192.168.attacker.com`).
 fn allowed_ipv4_host(pattern_authority: &str, authority: &str) -> bool {
     let pattern_host = pattern_authority.split(':').next().unwrap_or("");
-    let ip_pattern = pattern_host.chars().any(|c| c.is_ascii_digit())
-        && pattern_host.chars().all(|c| c.is_ascii_digit() || "*?.".contains(c));
+    let ip_pattern =
+        pattern_host.chars().any(|c| c.is_ascii_digit()) && pattern_host.chars().all(|c| c.is_ascii_digit() || "*?.".contains(c));
     if !ip_pattern {
         return true;
     }

@@ -10,12 +10,12 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
+use crate::Auth;
 use crate::callbacks::{CallbackFuture, Callbacks};
 use crate::http::{Headers, Request};
 use crate::logger::{Level, Logger};
 use crate::options::Env;
 use crate::router::ApiInput;
-use crate::Auth;
 
 /// `(payload: string) => Promise<null>`: calls the option function named in the payload
 /// (`{ path, args }` as JSON) and settles when it does.
@@ -61,9 +61,8 @@ impl From<crate::http::Response> for NativeResponse {
 /// (`sqlite`, `postgres`, `mysql`), for `npx better-auth-rs generate`.
 #[napi]
 pub fn schema_sql(dialect: String) -> Result<Vec<String>> {
-    let dialect = crate::db::schema::Dialect::parse(&dialect).ok_or_else(|| {
-        Error::new(Status::InvalidArg, format!("unknown dialect `{dialect}`: use sqlite, postgres or mysql"))
-    })?;
+    let dialect = crate::db::schema::Dialect::parse(&dialect)
+        .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown dialect `{dialect}`: use sqlite, postgres or mysql")))?;
     Ok(dialect.full_schema(false))
 }
 
@@ -78,13 +77,7 @@ impl NativeAuth {
     /// `options` is the user's object as JSON (functions as markers), `env` the variables it
     /// may fall back to, `logLevel` the minimum level (`null` when disabled), `log` the sink.
     #[napi(constructor, catch_unwind)]
-    pub fn new(
-        options: String,
-        env: HashMap<String, String>,
-        log_level: Option<String>,
-        log: LogFn,
-        callback: CallbackFn,
-    ) -> Result<Self> {
+    pub fn new(options: String, env: HashMap<String, String>, log_level: Option<String>, log: LogFn, callback: CallbackFn) -> Result<Self> {
         let raw: Value = serde_json::from_str(&options)
             .map_err(|e| Error::new(Status::InvalidArg, format!("better-auth-rs: options are not serializable: {e}")))?;
         let log = Arc::new(log);
@@ -95,8 +88,7 @@ impl NativeAuth {
             }),
         );
         let callbacks = Arc::new(NodeCallbacks(Arc::new(callback)));
-        let (auth, warnings) =
-            Auth::with_callbacks(&raw, &Env(env), logger, callbacks).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+        let (auth, warnings) = Auth::with_callbacks(&raw, &Env(env), logger, callbacks).map_err(|e| Error::new(Status::InvalidArg, e.0))?;
         Ok(NativeAuth { auth, warnings })
     }
 

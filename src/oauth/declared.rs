@@ -436,14 +436,17 @@ impl Declared {
 
     pub fn map(&self, answer: &Value) -> Option<(Profile, UserInfo)> {
         if let Some((pointer, expected)) = self.require
-            && answer.pointer(pointer).and_then(Value::as_str) != Some(expected) {
-                return None;
-            }
+            && answer.pointer(pointer).and_then(Value::as_str) != Some(expected)
+        {
+            return None;
+        }
         let profile = if self.root.is_empty() { answer } else { answer.pointer(self.root)? };
         let Value::Object(map) = profile else { return None };
         let id = first_text(profile, self.account_id)?;
-        let email = first_text(profile, self.email).or_else(|| self.placeholder_email.then(|| format!("{id}@{}.placeholder.invalid", self.id)));
-        let image = first_text(profile, self.image).map(|url| if self.id == "reddit" { url.split('?').next().unwrap_or_default().to_owned() } else { url });
+        let email =
+            first_text(profile, self.email).or_else(|| self.placeholder_email.then(|| format!("{id}@{}.placeholder.invalid", self.id)));
+        let image = first_text(profile, self.image)
+            .map(|url| if self.id == "reddit" { url.split('?').next().unwrap_or_default().to_owned() } else { url });
         let email_verified = match &self.verified {
             Verified::Never => false,
             Verified::At(p) => string_bool(profile.pointer(p)),
@@ -464,11 +467,20 @@ mod tests {
     #[test]
     fn maps_documented_answers() {
         let (_, spotify) = find("spotify").unwrap().map(&json!({ "id": "wizzler", "display_name": "JM Wizzler", "email": "email@example.com", "images": [{ "url": "https://i.scdn.co/image/ab67" }] })).unwrap();
-        assert_eq!((spotify.id.as_str(), spotify.name.as_str(), spotify.image.as_deref()), ("wizzler", "JM Wizzler", Some("https://i.scdn.co/image/ab67")));
+        assert_eq!(
+            (spotify.id.as_str(), spotify.name.as_str(), spotify.image.as_deref()),
+            ("wizzler", "JM Wizzler", Some("https://i.scdn.co/image/ab67"))
+        );
         let (_, slack) = find("slack").unwrap().map(&json!({ "ok": true, "sub": "U0R7JM", "https://slack.com/user_id": "U0R7JM", "email": "krane@slack-corp.com", "email_verified": true, "name": "krane", "https://slack.com/user_image_512": "https://secure.gravatar.com/avatar/512.png" })).unwrap();
-        assert_eq!((slack.id.as_str(), slack.email_verified, slack.image.as_deref()), ("U0R7JM", true, Some("https://secure.gravatar.com/avatar/512.png")));
+        assert_eq!(
+            (slack.id.as_str(), slack.email_verified, slack.image.as_deref()),
+            ("U0R7JM", true, Some("https://secure.gravatar.com/avatar/512.png"))
+        );
         let (_, reddit) = find("reddit").unwrap().map(&json!({ "id": "abc12", "name": "spez", "icon_img": "https://styles.redditmedia.com/t5_1/styles/profileIcon_x.png?width=256&s=1" })).unwrap();
-        assert_eq!((reddit.email.as_deref(), reddit.image.as_deref()), (Some("abc12@reddit.placeholder.invalid"), Some("https://styles.redditmedia.com/t5_1/styles/profileIcon_x.png")));
+        assert_eq!(
+            (reddit.email.as_deref(), reddit.image.as_deref()),
+            (Some("abc12@reddit.placeholder.invalid"), Some("https://styles.redditmedia.com/t5_1/styles/profileIcon_x.png"))
+        );
         let (_, kakao) = find("kakao").unwrap().map(&json!({ "id": 123456789, "kakao_account": { "profile": { "nickname": "홍길동" }, "email": "sample@sample.com", "is_email_valid": true, "is_email_verified": true } })).unwrap();
         assert_eq!((kakao.id.as_str(), kakao.name.as_str(), kakao.email_verified), ("123456789", "홍길동", true));
         assert!(find("naver").unwrap().map(&json!({ "resultcode": "024", "message": "Authentication failed" })).is_none());
@@ -481,7 +493,10 @@ mod tests {
         let (_, dropbox) = find("dropbox").unwrap().map(&json!({ "account_id": "dbid:AAH4f99T0taONIb", "name": { "display_name": "Franz Ferdinand (Personal)" }, "email": "franz@dropbox.com", "email_verified": true })).unwrap();
         assert_eq!((dropbox.name.as_str(), dropbox.email_verified), ("Franz Ferdinand (Personal)", true));
         assert!(find("zoom").unwrap().no_scope);
-        let (_, zoom) = find("zoom").unwrap().map(&json!({ "id": "KDcuGIm1QgePTO8WbOqwIQ", "display_name": "Jill Chill", "email": "jchill@example.com", "verified": 1 })).unwrap();
+        let (_, zoom) = find("zoom")
+            .unwrap()
+            .map(&json!({ "id": "KDcuGIm1QgePTO8WbOqwIQ", "display_name": "Jill Chill", "email": "jchill@example.com", "verified": 1 }))
+            .unwrap();
         assert!(zoom.email_verified, "Zoom's `verified: 1` counts, as JavaScript's Boolean(1)");
     }
 }

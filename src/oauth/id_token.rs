@@ -101,7 +101,17 @@ pub async fn verify(config: &IdTokenConfig, token: &str, nonce: Option<&str>, no
     }
     let header = jsonwebtoken::decode_header(token).ok()?;
     // Only asymmetric signatures: a provider never signs ID tokens with a shared secret.
-    let allowed = [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384, Algorithm::PS512, Algorithm::ES256, Algorithm::ES384, Algorithm::EdDSA];
+    let allowed = [
+        Algorithm::RS256,
+        Algorithm::RS384,
+        Algorithm::RS512,
+        Algorithm::PS256,
+        Algorithm::PS384,
+        Algorithm::PS512,
+        Algorithm::ES256,
+        Algorithm::ES384,
+        Algorithm::EdDSA,
+    ];
     if !allowed.contains(&header.alg) || (!config.algorithms.is_empty() && !config.algorithms.contains(&header.alg)) {
         return None;
     }
@@ -124,13 +134,15 @@ pub async fn verify(config: &IdTokenConfig, token: &str, nonce: Option<&str>, no
         return None;
     }
     if let Some(max) = config.max_age_secs
-        && now_secs - iat > (max + CLOCK_TOLERANCE_SECS) as i64 {
-            return None;
-        }
+        && now_secs - iat > (max + CLOCK_TOLERANCE_SECS) as i64
+    {
+        return None;
+    }
     if let Some(nonce) = nonce {
         let claimed = claims.get("nonce").and_then(Value::as_str);
         let matches = claimed.is_some_and(|c| crate::crypto::constant_time_eq(c.as_bytes(), nonce.as_bytes()))
-            || (config.nonce_sha256 && claimed.is_some_and(|c| crate::crypto::constant_time_eq(c.as_bytes(), crate::crypto::sha256_hex(nonce).as_bytes())));
+            || (config.nonce_sha256
+                && claimed.is_some_and(|c| crate::crypto::constant_time_eq(c.as_bytes(), crate::crypto::sha256_hex(nonce).as_bytes())));
         if !matches {
             return None;
         }

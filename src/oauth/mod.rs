@@ -78,7 +78,13 @@ pub fn string_bool(value: Option<&Value>) -> bool {
 }
 
 /// Exchanges an authorization code (upstream's `validateAuthorizationCode`).
-pub async fn exchange_code(provider: &Provider, code: &str, verifier: Option<&str>, redirect_uri: &str, now: Millis) -> Result<OAuthTokens, OAuthError> {
+pub async fn exchange_code(
+    provider: &Provider,
+    code: &str,
+    verifier: Option<&str>,
+    redirect_uri: &str,
+    now: Millis,
+) -> Result<OAuthTokens, OAuthError> {
     let mut form: Vec<(&str, &str)> = vec![("grant_type", "authorization_code"), ("code", code)];
     if let Some(v) = verifier {
         form.push(("code_verifier", v));
@@ -266,7 +272,8 @@ pub fn authorization_url(provider: &Provider, request: &AuthorizationRequest) ->
 }
 
 /// Parameters a caller may not set through `additionalParams`.
-pub const RESERVED_PARAMS: &[&str] = &["state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "nonce", "scope"];
+pub const RESERVED_PARAMS: &[&str] =
+    &["state", "client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "nonce", "scope"];
 
 #[cfg(test)]
 mod tests {

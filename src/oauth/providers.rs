@@ -4,10 +4,10 @@
 use serde_json::{Map, Value};
 
 use super::id_token::{self, IdTokenConfig, TenantRule};
-use jsonwebtoken::Algorithm;
 use super::{ClientAuth, decode_jwt_claims, get_json, string_bool};
 use crate::db::models::OAuthTokens;
 use crate::options::{OptionWarnings, OptionsError};
+use jsonwebtoken::Algorithm;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderKind {
@@ -16,11 +16,17 @@ pub enum ProviderKind {
     Discord,
     Microsoft,
     Apple,
-    Gitlab { api_base: String },
+    Gitlab {
+        api_base: String,
+    },
     /// One of upstream's other providers, described by data.
     Declared(&'static super::declared::Declared),
     /// `genericOAuth`: `discoveryUrl` or explicit endpoints.
-    Generic { user_info_url: Option<String>, discovery_url: Option<String>, oidc: bool },
+    Generic {
+        user_info_url: Option<String>,
+        discovery_url: Option<String>,
+        oidc: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -76,7 +82,20 @@ pub struct UserInfo {
 }
 
 /// Upstream's social providers we do not implement yet: accepted with a warning.
-const NOT_YET: &[&str] = &["cognito", "facebook", "linear", "paybin", "paypal", "salesforce", "tiktok", "twitter", "vercel", "vk", "wechat", "microsoft-entra-id"];
+const NOT_YET: &[&str] = &[
+    "cognito",
+    "facebook",
+    "linear",
+    "paybin",
+    "paypal",
+    "salesforce",
+    "tiktok",
+    "twitter",
+    "vercel",
+    "vk",
+    "wechat",
+    "microsoft-entra-id",
+];
 
 fn invalid(path: &str, why: impl std::fmt::Display) -> OptionsError {
     OptionsError(format!("better-auth-rs: invalid option `{path}`: {why}"))
@@ -107,7 +126,9 @@ impl Reader<'_> {
     fn strings(&self, key: &str) -> Result<Vec<String>, OptionsError> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) if items.iter().all(Value::is_string) => Ok(items.iter().filter_map(Value::as_str).map(str::to_owned).collect()),
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => {
+                Ok(items.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            }
             Some(_) => Err(invalid(&format!("{}.{key}", self.path), "expected an array of strings")),
         }
     }
@@ -116,7 +137,11 @@ impl Reader<'_> {
     fn client_id(&self) -> Result<String, OptionsError> {
         match self.map.get("clientId") {
             Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-            Some(Value::Array(items)) => items.first().and_then(Value::as_str).map(str::to_owned).ok_or_else(|| invalid(&format!("{}.clientId", self.path), "an empty list")),
+            Some(Value::Array(items)) => items
+                .first()
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| invalid(&format!("{}.clientId", self.path), "an empty list")),
             _ => Err(invalid(&format!("{}.clientId", self.path), "is required")),
         }
     }
@@ -171,9 +196,28 @@ pub fn parse(raw: &Value, from_plugins: Vec<Provider>, warnings: &mut OptionWarn
 
 /// Provider options we honour; upstream's others are accepted with a warning.
 const BUILT_IN_KEYS: &[&str] = &[
-    "clientId", "clientSecret", "scope", "disableDefaultScope", "redirectURI", "authorizationEndpoint", "prompt", "accessType", "mapProfileToUser",
-    "disableSignUp", "disableImplicitSignUp", "requireEmailVerification", "enabled", "tenantId", "authority", "issuer", "includeGrantedScopes", "hd",
-    "disableIdTokenSignIn", "audience", "appBundleIdentifier", "overrideUserInfoOnSignIn",
+    "clientId",
+    "clientSecret",
+    "scope",
+    "disableDefaultScope",
+    "redirectURI",
+    "authorizationEndpoint",
+    "prompt",
+    "accessType",
+    "mapProfileToUser",
+    "disableSignUp",
+    "disableImplicitSignUp",
+    "requireEmailVerification",
+    "enabled",
+    "tenantId",
+    "authority",
+    "issuer",
+    "includeGrantedScopes",
+    "hd",
+    "disableIdTokenSignIn",
+    "audience",
+    "appBundleIdentifier",
+    "overrideUserInfoOnSignIn",
 ];
 
 /// Options that decide who the user is: ignoring them would sign the wrong people in, so
@@ -198,7 +242,13 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
     let hour = Some(3600);
     let mut id_token_config = None;
     let (kind, auth, token, defaults, pkce): (ProviderKind, String, String, &[&str], bool) = match id {
-        "github" => (ProviderKind::Github, "https://github.com/login/oauth/authorize".into(), "https://github.com/login/oauth/access_token".into(), &["read:user", "user:email"], true),
+        "github" => (
+            ProviderKind::Github,
+            "https://github.com/login/oauth/authorize".into(),
+            "https://github.com/login/oauth/access_token".into(),
+            &["read:user", "user:email"],
+            true,
+        ),
         "google" => {
             id_token_config = Some(IdTokenConfig {
                 jwks_uri: "https://www.googleapis.com/oauth2/v3/certs".into(),
@@ -209,9 +259,21 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
                 algorithms: vec![Algorithm::RS256],
                 tenant: None,
             });
-            (ProviderKind::Google, "https://accounts.google.com/o/oauth2/v2/auth".into(), "https://oauth2.googleapis.com/token".into(), &["email", "profile", "openid"], true)
+            (
+                ProviderKind::Google,
+                "https://accounts.google.com/o/oauth2/v2/auth".into(),
+                "https://oauth2.googleapis.com/token".into(),
+                &["email", "profile", "openid"],
+                true,
+            )
         }
-        "discord" => (ProviderKind::Discord, "https://discord.com/api/oauth2/authorize".into(), "https://discord.com/api/oauth2/token".into(), &["identify", "email"], false),
+        "discord" => (
+            ProviderKind::Discord,
+            "https://discord.com/api/oauth2/authorize".into(),
+            "https://discord.com/api/oauth2/token".into(),
+            &["identify", "email"],
+            false,
+        ),
         "microsoft" => {
             let tenant = r.string("tenantId")?.unwrap_or_else(|| "common".into());
             let authority = r.string("authority")?.unwrap_or_else(|| "https://login.microsoftonline.com".into());
@@ -228,7 +290,13 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
                 algorithms: vec![Algorithm::RS256],
                 tenant: multi_tenant.then(|| TenantRule { authority: authority.to_owned(), endpoint: tenant.clone() }),
             });
-            (ProviderKind::Microsoft, format!("{base}/authorize"), format!("{base}/token"), &["openid", "profile", "email", "User.Read", "offline_access"], true)
+            (
+                ProviderKind::Microsoft,
+                format!("{base}/authorize"),
+                format!("{base}/token"),
+                &["openid", "profile", "email", "User.Read", "offline_access"],
+                true,
+            )
         }
         "apple" => {
             // `audience`: a string or a list (upstream takes both).
@@ -251,19 +319,32 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
                 algorithms: vec![Algorithm::RS256],
                 tenant: None,
             });
-            (ProviderKind::Apple, "https://appleid.apple.com/auth/authorize".into(), "https://appleid.apple.com/auth/token".into(), &["email", "name"], true)
+            (
+                ProviderKind::Apple,
+                "https://appleid.apple.com/auth/authorize".into(),
+                "https://appleid.apple.com/auth/token".into(),
+                &["email", "name"],
+                true,
+            )
         }
         "gitlab" => {
             let issuer = r.string("issuer")?.unwrap_or_else(|| "https://gitlab.com".into());
             let issuer = issuer.trim_end_matches('/').to_owned();
-            (ProviderKind::Gitlab { api_base: issuer.clone() }, format!("{issuer}/oauth/authorize"), format!("{issuer}/oauth/token"), &["read_user"], true)
+            (
+                ProviderKind::Gitlab { api_base: issuer.clone() },
+                format!("{issuer}/oauth/authorize"),
+                format!("{issuer}/oauth/token"),
+                &["read_user"],
+                true,
+            )
         }
         other => match super::declared::find(other) {
             Some(d) => (ProviderKind::Declared(d), d.authorize.into(), d.token.into(), d.scopes, d.pkce),
             None => return Ok(None),
         },
     };
-    let mut scopes: Vec<String> = if r.flag("disableDefaultScope")? { Vec::new() } else { defaults.iter().map(|s| s.to_string()).collect() };
+    let mut scopes: Vec<String> =
+        if r.flag("disableDefaultScope")? { Vec::new() } else { defaults.iter().map(|s| s.to_string()).collect() };
     scopes.extend(r.strings("scope")?);
     let mut authorization_params: Vec<(String, String)> = Vec::new();
     if let ProviderKind::Declared(d) = &kind {
@@ -311,14 +392,41 @@ fn built_in(id: &str, map: &Map<String, Value>, path: String, warnings: &mut Opt
 
 /// genericOAuth options we honour; the rest of upstream's are accepted with a warning.
 const GENERIC_KEYS: &[&str] = &[
-    "providerId", "clientId", "clientSecret", "authorizationUrl", "tokenUrl", "userInfoUrl", "discoveryUrl", "scopes", "pkce", "redirectURI",
-    "prompt", "accessType", "responseMode", "authorizationUrlParams", "disableSignUp", "disableImplicitSignUp", "requireEmailVerification",
-    "mapProfileToUser", "authentication", "overrideUserInfo",
+    "providerId",
+    "clientId",
+    "clientSecret",
+    "authorizationUrl",
+    "tokenUrl",
+    "userInfoUrl",
+    "discoveryUrl",
+    "scopes",
+    "pkce",
+    "redirectURI",
+    "prompt",
+    "accessType",
+    "responseMode",
+    "authorizationUrlParams",
+    "disableSignUp",
+    "disableImplicitSignUp",
+    "requireEmailVerification",
+    "mapProfileToUser",
+    "authentication",
+    "overrideUserInfo",
 ];
 const GENERIC_NOT_YET: &[&str] = &[
-    "name", "endSessionEndpoint", "postLogoutRedirectURI", "disableProviderLogout",
-    "tokenEndpointAuth", "responseType", "accessTokenExpiresIn", "tokenUrlParams", "refreshTokenParams",
-    "discoveryHeaders", "authorizationHeaders", "allowIdpInitiated", "disableIdTokenNonceBinding",
+    "name",
+    "endSessionEndpoint",
+    "postLogoutRedirectURI",
+    "disableProviderLogout",
+    "tokenEndpointAuth",
+    "responseType",
+    "accessTokenExpiresIn",
+    "tokenUrlParams",
+    "refreshTokenParams",
+    "discoveryHeaders",
+    "authorizationHeaders",
+    "allowIdpInitiated",
+    "disableIdTokenNonceBinding",
 ];
 
 pub fn generic(map: &Map<String, Value>, path: String, warnings: &mut OptionWarnings) -> Result<Provider, OptionsError> {
@@ -391,23 +499,25 @@ impl Provider {
         }
         self.issuer = get("issuer");
         // With keys and an issuer, ID tokens are verified and bound to a nonce (as upstream).
-        if let (Some(jwks), Some(issuer), Some(base)) = (get("jwks_uri"), get("issuer"), self.discovery_url().and_then(|u| url::Url::parse(u).ok()))
-            && let Ok(jwks) = base.join(&jwks) {
-                let algorithms = document
-                    .get("id_token_signing_alg_values_supported")
-                    .and_then(Value::as_array)
-                    .map(|list| list.iter().filter_map(|a| a.as_str()?.parse::<Algorithm>().ok()).collect())
-                    .unwrap_or_default();
-                self.id_token = Some(IdTokenConfig {
-                    jwks_uri: jwks.into(),
-                    issuers: vec![issuer],
-                    audience: vec![self.client_id.clone()],
-                    max_age_secs: None,
-                    nonce_sha256: false,
-                    algorithms,
-                    tenant: None,
-                });
-            }
+        if let (Some(jwks), Some(issuer), Some(base)) =
+            (get("jwks_uri"), get("issuer"), self.discovery_url().and_then(|u| url::Url::parse(u).ok()))
+            && let Ok(jwks) = base.join(&jwks)
+        {
+            let algorithms = document
+                .get("id_token_signing_alg_values_supported")
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(|a| a.as_str()?.parse::<Algorithm>().ok()).collect())
+                .unwrap_or_default();
+            self.id_token = Some(IdTokenConfig {
+                jwks_uri: jwks.into(),
+                issuers: vec![issuer],
+                audience: vec![self.client_id.clone()],
+                max_age_secs: None,
+                nonce_sha256: false,
+                algorithms,
+                tenant: None,
+            });
+        }
         if let ProviderKind::Generic { user_info_url, oidc, .. } = &mut self.kind {
             if user_info_url.is_none() {
                 *user_info_url = get("userinfo_endpoint");
@@ -465,9 +575,19 @@ impl Provider {
                 let email = text(&claims, "email");
                 let verified = match claims.get("email_verified") {
                     Some(claim) => string_bool(Some(claim)),
-                    None => email.as_deref().is_some_and(|e| ["verified_primary_email", "verified_secondary_email"].iter().any(|k| claims.get(*k).and_then(Value::as_array).is_some_and(|l| l.iter().any(|v| v.as_str() == Some(e))))),
+                    None => email.as_deref().is_some_and(|e| {
+                        ["verified_primary_email", "verified_secondary_email"]
+                            .iter()
+                            .any(|k| claims.get(*k).and_then(Value::as_array).is_some_and(|l| l.iter().any(|v| v.as_str() == Some(e))))
+                    }),
                 };
-                let info = UserInfo { id: text(&claims, "oid")?, name: text(&claims, "name").unwrap_or_default(), email, image: None, email_verified: verified };
+                let info = UserInfo {
+                    id: text(&claims, "oid")?,
+                    name: text(&claims, "name").unwrap_or_default(),
+                    email,
+                    image: None,
+                    email_verified: verified,
+                };
                 (claims, info)
             }
             ProviderKind::Apple => {
@@ -480,10 +600,24 @@ impl Provider {
                 let name = posted
                     .as_ref()
                     .and_then(|u| u.get("name"))
-                    .map(|n| format!("{} {}", n.get("firstName").and_then(Value::as_str).unwrap_or(""), n.get("lastName").and_then(Value::as_str).unwrap_or("")).trim().to_owned())
+                    .map(|n| {
+                        format!(
+                            "{} {}",
+                            n.get("firstName").and_then(Value::as_str).unwrap_or(""),
+                            n.get("lastName").and_then(Value::as_str).unwrap_or("")
+                        )
+                        .trim()
+                        .to_owned()
+                    })
                     .unwrap_or_default();
                 claims.entry("name").or_insert(Value::String(name.clone()));
-                let info = UserInfo { id: text(&claims, "sub")?, name, email: text(&claims, "email"), image: None, email_verified: string_bool(claims.get("email_verified")) };
+                let info = UserInfo {
+                    id: text(&claims, "sub")?,
+                    name,
+                    email: text(&claims, "email"),
+                    image: None,
+                    email_verified: string_bool(claims.get("email_verified")),
+                };
                 (claims, info)
             }
             ProviderKind::Discord => {
@@ -531,7 +665,13 @@ impl Provider {
                     Some(Value::Number(n)) => n.to_string(),
                     _ => String::new(),
                 };
-                let info = UserInfo { id, name: text(&profile, "name").unwrap_or_default(), email: text(&profile, "email"), image: text(&profile, "picture"), email_verified: verified };
+                let info = UserInfo {
+                    id,
+                    name: text(&profile, "name").unwrap_or_default(),
+                    email: text(&profile, "email"),
+                    image: text(&profile, "picture"),
+                    email_verified: verified,
+                };
                 (profile, info)
             }
         };
@@ -552,9 +692,15 @@ fn id_string(value: Option<&Value>) -> Option<String> {
 fn github_user(profile: &Profile, emails: Option<&Value>) -> UserInfo {
     let list = emails.and_then(Value::as_array).cloned().unwrap_or_default();
     let email = profile.get("email").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned).or_else(|| {
-        list.iter().find(|e| e.get("primary") == Some(&Value::Bool(true))).or(list.first()).and_then(|e| e.get("email")?.as_str()).map(str::to_owned)
+        list.iter()
+            .find(|e| e.get("primary") == Some(&Value::Bool(true)))
+            .or(list.first())
+            .and_then(|e| e.get("email")?.as_str())
+            .map(str::to_owned)
     });
-    let verified = email.as_deref().is_some_and(|addr| list.iter().any(|e| e.get("email").and_then(Value::as_str) == Some(addr) && e.get("verified") == Some(&Value::Bool(true))));
+    let verified = email.as_deref().is_some_and(|addr| {
+        list.iter().any(|e| e.get("email").and_then(Value::as_str) == Some(addr) && e.get("verified") == Some(&Value::Bool(true)))
+    });
     let name = ["name", "login"].iter().find_map(|k| profile.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty())).unwrap_or("");
     UserInfo {
         id: id_string(profile.get("id")).unwrap_or_default(),
@@ -579,7 +725,8 @@ fn discord_user(profile: &Profile) -> UserInfo {
             format!("https://cdn.discordapp.com/embed/avatars/{index}.png")
         }
     };
-    let name = ["global_name", "username"].iter().find_map(|k| profile.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty())).unwrap_or("");
+    let name =
+        ["global_name", "username"].iter().find_map(|k| profile.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty())).unwrap_or("");
     UserInfo {
         id,
         name: name.to_owned(),
@@ -623,19 +770,35 @@ mod tests {
     // Response shapes from each provider's API documentation.
     #[test]
     fn github_uses_the_verified_primary_email_when_the_profile_hides_it() {
-        let profile = obj(json!({ "login": "octocat", "id": 1, "avatar_url": "https://github.com/images/error/octocat_happy.gif", "name": null, "email": null }));
+        let profile = obj(
+            json!({ "login": "octocat", "id": 1, "avatar_url": "https://github.com/images/error/octocat_happy.gif", "name": null, "email": null }),
+        );
         let emails = json!([{ "email": "old@example.com", "verified": false, "primary": false }, { "email": "octocat@github.com", "verified": true, "primary": true, "visibility": "public" }]);
         let info = github_user(&profile, Some(&emails));
-        assert_eq!(info, UserInfo { id: "1".into(), name: "octocat".into(), email: Some("octocat@github.com".into()), image: Some("https://github.com/images/error/octocat_happy.gif".into()), email_verified: true });
+        assert_eq!(
+            info,
+            UserInfo {
+                id: "1".into(),
+                name: "octocat".into(),
+                email: Some("octocat@github.com".into()),
+                image: Some("https://github.com/images/error/octocat_happy.gif".into()),
+                email_verified: true
+            }
+        );
         let public = obj(json!({ "login": "o", "id": 2, "name": "Octo Cat", "email": "old@example.com" }));
         assert!(!github_user(&public, Some(&emails)).email_verified, "that address is not verified");
     }
 
     #[test]
     fn discord_maps_names_and_avatars() {
-        let info = discord_user(&obj(json!({ "id": "80351110224678912", "username": "nelly", "global_name": "Nelly", "avatar": "8342729096ea3675442027381ff50dfe", "verified": true, "email": "nelly@discord.com" })));
+        let info = discord_user(&obj(
+            json!({ "id": "80351110224678912", "username": "nelly", "global_name": "Nelly", "avatar": "8342729096ea3675442027381ff50dfe", "verified": true, "email": "nelly@discord.com" }),
+        ));
         assert_eq!(info.name, "Nelly");
-        assert_eq!(info.image.as_deref(), Some("https://cdn.discordapp.com/avatars/80351110224678912/8342729096ea3675442027381ff50dfe.png"));
+        assert_eq!(
+            info.image.as_deref(),
+            Some("https://cdn.discordapp.com/avatars/80351110224678912/8342729096ea3675442027381ff50dfe.png")
+        );
         assert!(info.email_verified);
         let plain = discord_user(&obj(json!({ "id": "80351110224678912", "username": "nelly", "avatar": null, "discriminator": "0" })));
         assert_eq!(plain.image.as_deref(), Some("https://cdn.discordapp.com/embed/avatars/5.png"));
@@ -658,20 +821,50 @@ mod tests {
         let mut warnings = OptionWarnings::default();
         let providers = parse(&json!({ "socialProviders": { "google": { "clientId": "g", "clientSecret": "s" }, "microsoft": { "clientId": "m" }, "apple": { "clientId": "a" } } }), &mut warnings).unwrap();
         let google = providers.iter().find(|p| p.id == "google").unwrap();
-        let (_, info) = google.user_info(&tokens(json!({ "sub": "1097", "email": "a@gmail.com", "email_verified": true, "name": "A B", "picture": "https://p" })), None, None).await.unwrap();
+        let (_, info) = google
+            .user_info(
+                &tokens(json!({ "sub": "1097", "email": "a@gmail.com", "email_verified": true, "name": "A B", "picture": "https://p" })),
+                None,
+                None,
+            )
+            .await
+            .unwrap();
         assert_eq!((info.id.as_str(), info.email_verified, info.image.as_deref()), ("1097", true, Some("https://p")));
-        let workspace = parse(&json!({ "socialProviders": { "google": { "clientId": "g", "clientSecret": "s", "hd": "corp.com" } } }), &mut warnings).unwrap();
-        assert!(workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@gmail.com" })), None, None).await.is_none(), "no hd: refused");
-        assert!(workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@corp.com", "hd": "corp.com" })), None, None).await.is_some());
+        let workspace =
+            parse(&json!({ "socialProviders": { "google": { "clientId": "g", "clientSecret": "s", "hd": "corp.com" } } }), &mut warnings)
+                .unwrap();
+        assert!(
+            workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@gmail.com" })), None, None).await.is_none(),
+            "no hd: refused"
+        );
+        assert!(
+            workspace[0].user_info(&tokens(json!({ "sub": "1", "email": "a@corp.com", "hd": "corp.com" })), None, None).await.is_some()
+        );
         let microsoft = providers.iter().find(|p| p.id == "microsoft").unwrap();
-        let (_, info) = microsoft.user_info(&tokens(json!({ "sub": "s", "oid": "o-1", "email": "m@x.com", "verified_primary_email": ["m@x.com"], "name": "M" })), None, None).await.unwrap();
+        let (_, info) = microsoft
+            .user_info(
+                &tokens(json!({ "sub": "s", "oid": "o-1", "email": "m@x.com", "verified_primary_email": ["m@x.com"], "name": "M" })),
+                None,
+                None,
+            )
+            .await
+            .unwrap();
         assert_eq!((info.id.as_str(), info.email_verified), ("o-1", true));
         let apple = providers.iter().find(|p| p.id == "apple").unwrap();
         let posted = json!(r#"{"name":{"firstName":"Ann","lastName":"Lee"},"email":"x@privaterelay.appleid.com"}"#);
-        let (_, info) = apple.user_info(&tokens(json!({ "sub": "001", "email": "x@privaterelay.appleid.com", "email_verified": "true" })), Some(&posted), None).await.unwrap();
+        let (_, info) = apple
+            .user_info(
+                &tokens(json!({ "sub": "001", "email": "x@privaterelay.appleid.com", "email_verified": "true" })),
+                Some(&posted),
+                None,
+            )
+            .await
+            .unwrap();
         assert_eq!((info.name.as_str(), info.email_verified), ("Ann Lee", true));
         assert_eq!(apple.response_mode, Some("form_post"));
-        let native = parse(&json!({ "socialProviders": { "apple": { "clientId": "web.id", "audience": "com.example.ios" } } }), &mut warnings).unwrap();
+        let native =
+            parse(&json!({ "socialProviders": { "apple": { "clientId": "web.id", "audience": "com.example.ios" } } }), &mut warnings)
+                .unwrap();
         assert_eq!(native[0].id_token.as_ref().unwrap().audience, vec!["com.example.ios"], "a string audience is one audience");
     }
 
@@ -679,7 +872,12 @@ mod tests {
     fn options_are_checked_by_name() {
         let mut w = OptionWarnings::default();
         assert!(parse(&json!({ "socialProviders": { "github": {} } }), &mut w).unwrap_err().0.contains("socialProviders.github.clientId"));
-        assert!(parse(&json!({ "socialProviders": { "gihtub": { "clientId": "x" } } }), &mut w).unwrap_err().0.contains("socialProviders.gihtub"));
+        assert!(
+            parse(&json!({ "socialProviders": { "gihtub": { "clientId": "x" } } }), &mut w)
+                .unwrap_err()
+                .0
+                .contains("socialProviders.gihtub")
+        );
         parse(&json!({ "socialProviders": { "facebook": { "clientId": "x" } } }), &mut w).unwrap();
         assert!(w.0.iter().any(|m| m.contains("socialProviders.facebook")));
         let generic = json!({ "plugins": [{ "id": "generic-oauth", "options": { "config": [{ "providerId": "corp", "clientId": "c", "discoveryUrl": "https://idp/.well-known/openid-configuration", "tokenUrlParams": {} }] } }] });
@@ -689,6 +887,12 @@ mod tests {
         let identity = json!({ "plugins": [{ "id": "generic-oauth", "options": { "config": [{ "providerId": "corp", "clientId": "c", "discoveryUrl": "https://idp/x", "getUserInfo": { "$$betterAuthRs": "function" } }] } }] });
         assert!(parse(&identity, &mut w).unwrap_err().0.contains("config.0.getUserInfo"));
         assert!(parse(&json!({ "socialProviders": { "google": { "clientId": "g" } } }), &mut w).unwrap_err().0.contains("clientSecret"));
-        assert!(parse(&json!({ "plugins": [{ "id": "generic-oauth", "options": { "config": [{ "providerId": "x", "clientId": "c" }] } }] }), &mut w).is_err());
+        assert!(
+            parse(
+                &json!({ "plugins": [{ "id": "generic-oauth", "options": { "config": [{ "providerId": "x", "clientId": "c" }] } }] }),
+                &mut w
+            )
+            .is_err()
+        );
     }
 }

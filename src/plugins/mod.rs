@@ -298,7 +298,8 @@ mod tests {
 
     #[test]
     fn unknown_plugin_option_names_its_path() {
-        let err = Plugins::parse(Some(&json!([{ "id": "username", "options": { "minUsernameLenght": 3 } }])), &mut OptionWarnings::default());
+        let err =
+            Plugins::parse(Some(&json!([{ "id": "username", "options": { "minUsernameLenght": 3 } }])), &mut OptionWarnings::default());
         assert_eq!(
             err.unwrap_err().0,
             "better-auth-rs: unknown option `plugins[username].minUsernameLenght`: the username plugin has no such option (check the spelling)"

@@ -23,7 +23,12 @@ impl<'a> PluginOptions<'a> {
         let map = match raw {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(map)) => map.clone(),
-            Some(other) => return Err(OptionsError(format!("better-auth-rs: invalid option `plugins[{id}]`: expected an options object, got {}", describe(other)))),
+            Some(other) => {
+                return Err(OptionsError(format!(
+                    "better-auth-rs: invalid option `plugins[{id}]`: expected an options object, got {}",
+                    describe(other)
+                )));
+            }
         };
         Ok(PluginOptions { id, index, map, read: HashSet::new(), warnings })
     }
@@ -123,7 +128,10 @@ impl<'a> PluginOptions<'a> {
             if not_yet.contains(&nested.as_str()) {
                 self.warnings.0.push(format!("option `{path}` is not supported by better-auth-rs yet and is ignored"));
             } else if !known.contains(&nested.as_str()) {
-                return Err(OptionsError(format!("better-auth-rs: unknown option `{path}`: the {} plugin has no such option (check the spelling)", self.id)));
+                return Err(OptionsError(format!(
+                    "better-auth-rs: unknown option `{path}`: the {} plugin has no such option (check the spelling)",
+                    self.id
+                )));
             }
         }
         Ok(map)

@@ -67,9 +67,7 @@ async fn resolve_user_id(call: &mut Call<'_>, user_id: Option<String>) -> Result
     if session.is_none() && call.headers.is_some() {
         return Err(ApiError::empty(401));
     }
-    session.map(|(_, user)| user.id).or(user_id).ok_or_else(|| {
-        ApiError::bad_request(extra_codes::USER_ID_OR_SESSION_REQUIRED)
-    })
+    session.map(|(_, user)| user.id).or(user_id).ok_or_else(|| ApiError::bad_request(extra_codes::USER_ID_OR_SESSION_REQUIRED))
 }
 
 /// The user's account row with this id, whole (tokens included).
@@ -118,7 +116,11 @@ fn iso(ms: Option<i64>) -> serde_json::Value {
 }
 
 /// Upstream's `getValidAccessToken`: refreshed (and stored) when it expires within 5 s.
-async fn valid_access_token(call: &Call<'_>, provider: &crate::oauth::Provider, row: &serde_json::Value) -> Result<crate::db::models::OAuthTokens, ApiError> {
+async fn valid_access_token(
+    call: &Call<'_>,
+    provider: &crate::oauth::Provider,
+    row: &serde_json::Value,
+) -> Result<crate::db::models::OAuthTokens, ApiError> {
     let ctx = call.ctx;
     let provider_id = provider.id.as_str();
     let failed = || ApiError::bad_request(extra_codes::FAILED_TO_GET_ACCESS_TOKEN);
@@ -128,7 +130,10 @@ async fn valid_access_token(call: &Call<'_>, provider: &crate::oauth::Provider, 
     if let (true, Some(refresh)) = (expired, tokens.refresh_token.clone()) {
         let fresh = crate::oauth::refresh_tokens(provider, &refresh, now).await.map_err(|_| failed())?;
         let id = row["id"].as_str().unwrap_or_default();
-        ctx.db.update_oauth_tokens(id, provider_id, &ctx.seal_tokens(fresh.clone()), None, now).await.or_internal(&ctx.logger, "token refresh")?;
+        ctx.db
+            .update_oauth_tokens(id, provider_id, &ctx.seal_tokens(fresh.clone()), None, now)
+            .await
+            .or_internal(&ctx.logger, "token refresh")?;
         tokens.access_token = fresh.access_token;
         tokens.access_token_expires_at = fresh.access_token_expires_at.or(tokens.access_token_expires_at);
         tokens.id_token = fresh.id_token.or(tokens.id_token);
@@ -140,7 +145,9 @@ pub async fn get_access_token(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let (account_id, user_id) = account_selection(&call.body)?;
     let user_id = resolve_user_id(call, user_id).await?;
     let row = account_row(call, &user_id, &account_id).await?;
-    let Some(provider) = account_provider(call, &row).await? else { return Err(provider_not_supported(row["providerId"].as_str().unwrap_or_default())) };
+    let Some(provider) = account_provider(call, &row).await? else {
+        return Err(provider_not_supported(row["providerId"].as_str().unwrap_or_default()));
+    };
     let tokens = valid_access_token(call, &provider, &row).await?;
     let mut answer = serde_json::Map::new();
     answer.insert("accessToken".into(), json!(tokens.access_token.unwrap_or_default()));
@@ -169,7 +176,10 @@ pub async fn refresh_token(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let now = crate::time_util::now_ms();
     let fresh = crate::oauth::refresh_tokens(&provider, &refresh, now).await.map_err(|_| refresh_failed())?;
     // `scope` stays: a refresh may answer with fewer.
-    ctx.db.update_oauth_tokens(&account_id, &provider_id, &ctx.seal_tokens(fresh.clone()), None, now).await.or_internal(&ctx.logger, "refresh-token")?;
+    ctx.db
+        .update_oauth_tokens(&account_id, &provider_id, &ctx.seal_tokens(fresh.clone()), None, now)
+        .await
+        .or_internal(&ctx.logger, "refresh-token")?;
     // Missing values are left out, stored nulls answered as null (upstream's undefined/null).
     let mut answer = serde_json::Map::new();
     if let Some(token) = &fresh.access_token {
@@ -193,7 +203,9 @@ pub async fn account_info(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let user_id = resolve_user_id(call, user_id).await?;
     let row = account_row(call, &user_id, &account_id).await?;
     let provider_id = row["providerId"].as_str().unwrap_or_default().to_owned();
-    let Some(provider) = account_provider(call, &row).await? else { return Err(ApiError::bad_request(extra_codes::PROVIDER_NOT_CONFIGURED)) };
+    let Some(provider) = account_provider(call, &row).await? else {
+        return Err(ApiError::bad_request(extra_codes::PROVIDER_NOT_CONFIGURED));
+    };
     let tokens = valid_access_token(call, &provider, &row).await?;
     if tokens.access_token.as_deref().unwrap_or_default().is_empty() {
         return Err(ApiError::bad_request(extra_codes::ACCESS_TOKEN_NOT_FOUND));

@@ -4,10 +4,10 @@
 use serde_json::{Value, json};
 
 use crate::context::Call;
-use crate::http::encode_uri_component;
 use crate::crypto::random_lowercase_token;
 use crate::db::models::User;
 use crate::error::{ApiError, OrInternal, codes, extra_codes};
+use crate::http::encode_uri_component;
 use crate::middleware::origin_check::check_callback_url;
 use crate::routes::session::{delete_session_cookie, require_session, resolve_session};
 use crate::routes::{Reply, check_password_length};
@@ -21,7 +21,6 @@ const AFTER_DELETE: &str = "user.deleteUser.afterDelete";
 fn deleted() -> Reply {
     Reply::Json(json!({ "success": true, "message": "User deleted" }))
 }
-
 
 /// `beforeDelete` (may refuse by throwing), delete, clear cookies, `afterDelete`.
 async fn delete_current_user(call: &mut Call<'_>, user: &User) -> Result<(), ApiError> {

@@ -7,10 +7,10 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use crate::context::Call;
-use crate::http::encode_uri_component;
 use crate::crypto::{JwtError, sign_jwt, verify_jwt};
 use crate::db::models::User;
 use crate::error::{ApiError, ErrorCode, OrInternal, codes};
+use crate::http::encode_uri_component;
 use crate::middleware::origin_check::check_callback_url;
 use crate::routes::Reply;
 use crate::routes::session::{create_session, resolve_session, set_session_cookie};
@@ -20,7 +20,6 @@ use crate::validate::BodyReader;
 pub const SEND_VERIFICATION_EMAIL: &str = "emailVerification.sendVerificationEmail";
 const BEFORE_VERIFICATION: &str = "emailVerification.beforeEmailVerification";
 const AFTER_VERIFICATION: &str = "emailVerification.afterEmailVerification";
-
 
 /// Upstream's `createEmailVerificationToken`: `{ email, updateTo?, requestType?, userId }`.
 pub fn verification_token(call: &Call<'_>, email: &str, update_to: Option<&str>, request_type: Option<&str>, user_id: &str) -> String {
@@ -209,7 +208,8 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     if ctx.has_function(BEFORE_VERIFICATION) {
         call.call_back(BEFORE_VERIFICATION, vec![json!(user)]).await.map_err(|_| ApiError::internal())?;
     }
-    let updated = update_user_hooked(call, json!({ "emailVerified": true }), async |ctx| ctx.db.set_email_verified(&user.id, now_ms()).await).await?;
+    let updated =
+        update_user_hooked(call, json!({ "emailVerified": true }), async |ctx| ctx.db.set_email_verified(&user.id, now_ms()).await).await?;
     let stored = updated.clone().unwrap_or_else(|| user.clone());
     let updated = updated.unwrap_or(User { email_verified: true, ..user.clone() });
     if ctx.has_function(AFTER_VERIFICATION) {
@@ -241,7 +241,8 @@ where
     }
     let updated = update(ctx).await.or_internal(&ctx.logger, "verify-email")?;
     if let Some(updated) = &updated {
-        crate::routes::db_hooks::after_or_error(call, "user", "update", crate::routes::db_hooks::row_json(updated, &updated.hidden)).await?;
+        crate::routes::db_hooks::after_or_error(call, "user", "update", crate::routes::db_hooks::row_json(updated, &updated.hidden))
+            .await?;
     }
     Ok(updated)
 }

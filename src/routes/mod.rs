@@ -2,11 +2,11 @@
 
 pub mod account;
 pub mod db_hooks;
-pub mod request_hooks;
 pub mod delete_user;
 pub mod email_verification;
 pub mod ok;
 pub mod password;
+pub mod request_hooks;
 pub mod session;
 pub mod sign_in;
 pub mod sign_out;
@@ -28,7 +28,12 @@ pub enum Reply {
     Json(Value),
     Html(String),
     /// A response a hook made (`json`: the body is JSON).
-    Raw { status: u16, headers: Vec<(String, String)>, body: Vec<u8>, json: bool },
+    Raw {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        json: bool,
+    },
 }
 
 /// What an endpoint handler returns: boxed, so core and plugin handlers share one table.
@@ -81,7 +86,15 @@ pub struct Doc {
 
 impl Endpoint {
     pub const fn new(api_name: &'static str, path: &'static str, methods: &'static [&'static str], handler: Handler) -> Endpoint {
-        Endpoint { api_name, path, methods, accepts_form: false, handler, plugin: None, doc: Doc { description: "", operation_id: "", query: "", body: None, body_required: None, unprocessable: "" } }
+        Endpoint {
+            api_name,
+            path,
+            methods,
+            accepts_form: false,
+            handler,
+            plugin: None,
+            doc: Doc { description: "", operation_id: "", query: "", body: None, body_required: None, unprocessable: "" },
+        }
     }
 
     /// Server-only: callable through `auth.api`, never routed (upstream's `SERVER_ONLY`).

@@ -28,9 +28,7 @@ pub async fn error_page(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         }
         return Err(ApiError::redirect(location));
     }
-    let description_html = description
-        .map(|d| format!("<p class=\"description\">{}</p>", escape_html(&d)))
-        .unwrap_or_default();
+    let description_html = description.map(|d| format!("<p class=\"description\">{}</p>", escape_html(&d))).unwrap_or_default();
     Ok(Reply::Html(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"UTF-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1.0\"><title>Error</title>\
          <style>body{{font-family:system-ui,sans-serif;display:flex;min-height:100vh;align-items:center;justify-content:center;margin:0}}\

@@ -5,9 +5,9 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::context::Call;
-use crate::http::encode_uri_component;
 use crate::crypto::random_string;
 use crate::error::{ApiError, OrInternal, codes, extra_codes};
+use crate::http::encode_uri_component;
 use crate::middleware::origin_check::check_callback_url;
 use crate::routes::db_hooks;
 use crate::routes::{Reply, check_password_length};
@@ -52,7 +52,6 @@ pub async fn request_password_reset(call: &mut Call<'_>) -> Result<Reply, ApiErr
         .map_err(|_| ApiError::internal())?;
     Ok(generic())
 }
-
 
 /// `callbackURL` resolved against the base URL, with `key=value` set in its query.
 fn with_query(base_url: &str, target: &str, key: &str, value: &str) -> String {

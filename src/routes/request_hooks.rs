@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 use crate::context::Call;
 use crate::error::ApiError;
 use crate::http::Headers;
-use crate::routes::db_hooks::{Thrown, thrown};
 use crate::plugins::HookKind;
+use crate::routes::db_hooks::{Thrown, thrown};
 use crate::routes::{Endpoint, Reply};
 
 const BEFORE: &str = "hooks.before";
@@ -79,7 +79,12 @@ async fn user_after(call: &mut Call<'_>, result: Result<Reply, ApiError>) -> Res
         Some("json") => {
             let body = answer.get("body").cloned().unwrap_or(Value::Null);
             match result {
-                Err(original) => Ok(Reply::Raw { status: original.status, headers: Vec::new(), body: serde_json::to_vec(&body).unwrap_or_default(), json: true }),
+                Err(original) => Ok(Reply::Raw {
+                    status: original.status,
+                    headers: Vec::new(),
+                    body: serde_json::to_vec(&body).unwrap_or_default(),
+                    json: true,
+                }),
                 Ok(_) => Ok(Reply::Json(body)),
             }
         }

@@ -5,14 +5,14 @@ use serde_json::{Value, json};
 
 use crate::client_ip::client_ip;
 use crate::context::Call;
+use crate::cookie_cache::{self, Version};
 use crate::crypto::generate_id;
 use crate::db::DbError;
 use crate::db::models::{Session, User};
 use crate::error::{ApiError, OrInternal, codes};
-use crate::cookie_cache::{self, Version};
 use crate::fields::Mode;
-use crate::routes::db_hooks;
 use crate::routes::Reply;
+use crate::routes::db_hooks;
 use crate::time_util::now_ms;
 use crate::validate::{BodyReader, query_bool};
 
@@ -132,7 +132,8 @@ async fn cookie_cache_version(call: &Call<'_>, version: &Version, session: Value
 /// request's other pieces of it.
 fn set_chunked(call: &mut Call<'_>, name: &str, value: &str, max_age: Option<i64>) {
     let attrs = &call.ctx.cookies.attributes;
-    let chunk_size = cookie_cache::MAX_COOKIE_SIZE.saturating_sub(crate::cookies::serialized_len(&format!("{name}.99"), "", max_age, attrs));
+    let chunk_size =
+        cookie_cache::MAX_COOKIE_SIZE.saturating_sub(crate::cookies::serialized_len(&format!("{name}.99"), "", max_age, attrs));
     let sent: Vec<String> = (0..cookie_cache::MAX_CHUNKS).map(|i| format!("{name}.{i}")).take_while(|n| call.cookies.contains(n)).collect();
     if value.len() <= chunk_size {
         for chunk in &sent {
@@ -184,11 +185,20 @@ async fn cached_session(call: &mut Call<'_>) -> Option<(Session, User)> {
         expire_session_data(call);
         return None;
     };
-    let found = crate::db::secondary::session_and_user_from_json(&payload["session"], &payload["user"], &ctx.options.session_fields, &ctx.options.user_fields);
+    let found = crate::db::secondary::session_and_user_from_json(
+        &payload["session"],
+        &payload["user"],
+        &ctx.options.session_fields,
+        &ctx.options.user_fields,
+    );
     let expected_version = cookie_cache_version(call, &cache.version, payload["session"].clone(), payload["user"].clone()).await;
     let version = payload.get("version").and_then(Value::as_str).unwrap_or("1");
     match found {
-        Some((session, user)) if session.token == token && version == expected_version && expires_at >= now && session.expires_at >= now => Some((session, user)),
+        Some((session, user))
+            if session.token == token && version == expected_version && expires_at >= now && session.expires_at >= now =>
+        {
+            Some((session, user))
+        }
         _ => {
             expire_session_data(call);
             None
@@ -259,7 +269,9 @@ pub async fn resolve_session(call: &mut Call<'_>, disable_refresh: bool) -> Resu
     let ctx = call.ctx;
     let names = &ctx.cookies.names;
     // The cookie cache is off: a leftover `session_data` is cleared, as upstream does.
-    if ctx.options.session.cookie_cache.is_none() && (call.cookies.contains(&names.session_data) || call.cookies.contains(&format!("{}.0", names.session_data))) {
+    if ctx.options.session.cookie_cache.is_none()
+        && (call.cookies.contains(&names.session_data) || call.cookies.contains(&format!("{}.0", names.session_data)))
+    {
         expire_session_data(call);
     }
     let Some(token) = call.cookies.get_signed(&names.session_token, ctx.secret()).map(str::to_owned) else {
@@ -412,10 +424,7 @@ pub async fn revoke_other_sessions(call: &mut Call<'_>) -> Result<Reply, ApiErro
         sessions.retain(|s| s.token != current.token);
         db_hooks::delete_sessions(call, &sessions).await?;
     } else {
-        ctx.db
-            .delete_user_sessions(&user.id, Some(&current.token))
-            .await
-            .or_internal(&ctx.logger, "revoke-other-sessions")?;
+        ctx.db.delete_user_sessions(&user.id, Some(&current.token)).await.or_internal(&ctx.logger, "revoke-other-sessions")?;
     }
     Ok(Reply::Json(json!({ "status": true })))
 }

@@ -50,7 +50,12 @@ pub async fn sign_in_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
 
 /// After a password matched (email or username sign-in): the email-verification gate, then a
 /// session, its cookie and upstream's `{ redirect, token, url?, user }` answer.
-pub async fn finish_password_sign_in(call: &mut Call<'_>, user: User, callback_url: Option<String>, remember_me: Option<bool>) -> Result<Reply, ApiError> {
+pub async fn finish_password_sign_in(
+    call: &mut Call<'_>,
+    user: User,
+    callback_url: Option<String>,
+    remember_me: Option<bool>,
+) -> Result<Reply, ApiError> {
     let ctx = call.ctx;
     if ctx.options.email_and_password.require_email_verification && !user.email_verified {
         if ctx.has_function(SEND_VERIFICATION_EMAIL) && ctx.options.email_verification.send_on_sign_in {
@@ -59,9 +64,7 @@ pub async fn finish_password_sign_in(call: &mut Call<'_>, user: User, callback_u
         return Err(ApiError::new(403, codes::EMAIL_NOT_VERIFIED));
     }
     let dont_remember = remember_me == Some(false);
-    let session = create_session(call, &user.id, dont_remember)
-        .await
-        .map_err(|e| session_creation_failed(call, 401, e))?;
+    let session = create_session(call, &user.id, dont_remember).await.map_err(|e| session_creation_failed(call, 401, e))?;
     set_session_cookie(call, &session, &user, Some(dont_remember)).await;
     call.note_session(true, &session, &user);
     let mut reply = Map::new();

@@ -11,9 +11,9 @@ use crate::crypto::{generate_id, random_string};
 use crate::db::models::{OAuthAccount, OAuthTokens, User};
 use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::oauth::{self, AuthorizationRequest, Profile, Provider, RESERVED_PARAMS, UserInfo};
+use crate::routes::Reply;
 use crate::routes::db_hooks::{self, Before};
 use crate::routes::session::{create_session, require_session, set_session_cookie};
-use crate::routes::Reply;
 use crate::time_util::now_ms;
 use crate::validate::BodyReader;
 
@@ -173,7 +173,10 @@ async fn link_with_id_token(call: &mut Call<'_>, provider: &Provider, user: &Use
         if owner != user.id {
             return Err(ApiError::new(409, codes::SOCIAL_ACCOUNT_ALREADY_LINKED));
         }
-        ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens), None, now).await.or_internal(&ctx.logger, "link-social")?;
+        ctx.db
+            .update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens), None, now)
+            .await
+            .or_internal(&ctx.logger, "link-social")?;
         update_user_info_on_link(call, &user.id, &info, &mapped).await;
         return Ok(done());
     }
@@ -207,7 +210,8 @@ async fn begin_authorization(call: &mut Call<'_>, provider: &Provider, start: Au
     let state = random_string(32);
     let verifier = random_string(128);
     let mut data = start.additional_data;
-    for key in ["callbackURL", "codeVerifier", "errorURL", "newUserURL", "link", "expiresAt", "requestSignUp", "idTokenNonce", "oauthState"] {
+    for key in ["callbackURL", "codeVerifier", "errorURL", "newUserURL", "link", "expiresAt", "requestSignUp", "idTokenNonce", "oauthState"]
+    {
         data.remove(key);
     }
     data.insert("callbackURL".into(), json!(callback_url));
@@ -230,7 +234,8 @@ async fn begin_authorization(call: &mut Call<'_>, provider: &Provider, start: Au
         data.insert("idTokenNonce".into(), json!(nonce));
     }
     data.insert("oauthState".into(), json!(state));
-    let stored = db_hooks::create_verification(call, &state_identifier(&state), &Value::Object(data).to_string(), now_ms() + STATE_TTL_MS).await?;
+    let stored =
+        db_hooks::create_verification(call, &state_identifier(&state), &Value::Object(data).to_string(), now_ms() + STATE_TTL_MS).await?;
     if !stored {
         return Err(ApiError::internal());
     }
@@ -330,7 +335,9 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         fail(&default_error_url, "internal_server_error")
     })?;
     let Some((value, _)) = stored else { return Err(fail(&default_error_url, "state_mismatch")) };
-    let Ok(Value::Object(data)) = serde_json::from_str::<Value>(&value) else { return Err(fail(&default_error_url, "internal_server_error")) };
+    let Ok(Value::Object(data)) = serde_json::from_str::<Value>(&value) else {
+        return Err(fail(&default_error_url, "internal_server_error"));
+    };
     let field = |k: &str| data.get(k).and_then(Value::as_str).map(str::to_owned);
     let error_url = field("errorURL").unwrap_or_else(|| default_error_url.clone());
     if field("oauthState").as_deref() != Some(state.as_str()) {
@@ -357,21 +364,25 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let Some(code) = text("code") else { return Err(fail(&error_url, "no_code")) };
     let Some(provider) = ctx.provider(&id).await.ok().flatten() else { return Err(fail(&error_url, "oauth_provider_not_found")) };
     if let (Some(iss), Some(issuer)) = (text("iss"), &provider.issuer)
-        && &iss != issuer {
-            return Err(fail(&error_url, "issuer_mismatch"));
-        }
+        && &iss != issuer
+    {
+        return Err(fail(&error_url, "issuer_mismatch"));
+    }
     let expected_nonce = field("idTokenNonce");
     if provider.requires_nonce() && expected_nonce.is_none() {
         return Err(fail(&error_url, "nonce_binding_missing"));
     }
     let redirect_uri = provider.redirect_uri.clone().unwrap_or_else(|| format!("{base_url}/callback/{}", provider.id));
-    let tokens = match oauth::exchange_code(&provider, &code, field("codeVerifier").filter(|_| provider.pkce).as_deref(), &redirect_uri, now_ms()).await {
-        Ok(tokens) => tokens,
-        Err(e) => {
-            ctx.logger.error(&format!("{}: code exchange failed: {e}", provider.id));
-            return Err(fail(&error_url, "invalid_code"));
-        }
-    };
+    let tokens =
+        match oauth::exchange_code(&provider, &code, field("codeVerifier").filter(|_| provider.pkce).as_deref(), &redirect_uri, now_ms())
+            .await
+        {
+            Ok(tokens) => tokens,
+            Err(e) => {
+                ctx.logger.error(&format!("{}: code exchange failed: {e}", provider.id));
+                return Err(fail(&error_url, "invalid_code"));
+            }
+        };
     let Some((profile, mut info)) = provider.user_info(&tokens, query.get("user"), expected_nonce.as_deref()).await else {
         ctx.logger.error(&format!("{}: unable to get user info", provider.id));
         return Err(fail(&error_url, "unable_to_get_user_info"));
@@ -451,7 +462,14 @@ fn api_error_redirect(error_url: &str, e: ApiError) -> ApiError {
 /// vouch for the email (or be trusted), the emails must match unless `allowDifferentEmails`,
 /// and the account may not belong to someone else. An existing own account gets the new
 /// tokens and the union of scopes.
-async fn link_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, mapped: &Map<String, Value>, link: &Value, tokens: OAuthTokens) -> Result<(), Failure> {
+async fn link_account(
+    call: &Call<'_>,
+    provider: &Provider,
+    info: &UserInfo,
+    mapped: &Map<String, Value>,
+    link: &Value,
+    tokens: OAuthTokens,
+) -> Result<(), Failure> {
     let ctx = call.ctx;
     let internal = |e: crate::db::DbError| {
         ctx.logger.error(&format!("oauth link: {e}"));
@@ -463,7 +481,8 @@ async fn link_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, map
         let Some(token) = crate::crypto::symmetric_decrypt_raw(&link_session_key(ctx.secret()), sealed) else {
             return Err(Failure::Reason("unable to link account"));
         };
-        let live = ctx.db.find_session(&token).await.map_err(internal)?.is_some_and(|(s, _)| s.user_id == user_id && s.expires_at > now_ms());
+        let live =
+            ctx.db.find_session(&token).await.map_err(internal)?.is_some_and(|(s, _)| s.user_id == user_id && s.expires_at > now_ms());
         if !live {
             return Err(Failure::Reason("unable to link account"));
         }
@@ -483,9 +502,19 @@ async fn link_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, map
         if owner != user_id {
             return Err(Failure::Reason("account_already_linked_to_different_user"));
         }
-        let stored_scope = ctx.db.account_rows(user_id).await.map_err(internal)?.into_iter().find(|r| r["id"] == account_row_id.as_str()).and_then(|r| r["scope"].as_str().map(str::to_owned));
+        let stored_scope = ctx
+            .db
+            .account_rows(user_id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .find(|r| r["id"] == account_row_id.as_str())
+            .and_then(|r| r["scope"].as_str().map(str::to_owned));
         let merged = merge_scopes(stored_scope.as_deref(), tokens.scope.as_deref());
-        ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens), merged.as_deref(), now).await.map_err(internal)?;
+        ctx.db
+            .update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens), merged.as_deref(), now)
+            .await
+            .map_err(internal)?;
         update_user_info_on_link(call, user_id, info, mapped).await;
         return Ok(());
     }
@@ -520,7 +549,13 @@ async fn update_user_info_on_link(call: &Call<'_>, user_id: &str, info: &UserInf
 
 /// `overrideUserInfoOnSignIn`: name, image, email and mapped fields from the provider on every
 /// sign-in; the email stays verified when it is unchanged.
-async fn override_user_info(call: &Call<'_>, user: User, info: &UserInfo, email: &str, mapped: &Map<String, Value>) -> Result<User, Failure> {
+async fn override_user_info(
+    call: &Call<'_>,
+    user: User,
+    info: &UserInfo,
+    email: &str,
+    mapped: &Map<String, Value>,
+) -> Result<User, Failure> {
     let ctx = call.ctx;
     let fields = ctx.field_input("user", mapped, crate::fields::Mode::Update).await.ok().unwrap_or_default();
     let now = now_ms();
@@ -579,22 +614,27 @@ async fn resolve_user(
         return Err(Failure::Reason("unable to link account"));
     }
     let mut user = if let Some((account_row_id, user_id)) = linked.into_iter().next() {
-        let Some(user) = ctx.db.find_user_by_id(&user_id).await.map_err(internal)? else { return Err(Failure::Reason("unable to link account")) };
+        let Some(user) = ctx.db.find_user_by_id(&user_id).await.map_err(internal)? else {
+            return Err(Failure::Reason("unable to link account"));
+        };
         if ctx.options.account_linking.update_account_on_sign_in
-            && !ctx.db.update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens.clone()), None, now).await.map_err(internal)?
+            && !ctx
+                .db
+                .update_oauth_tokens(&account_row_id, &provider.id, &ctx.seal_tokens(tokens.clone()), None, now)
+                .await
+                .map_err(internal)?
         {
             return Err(Failure::Reason("unable to update account"));
         }
         let user = promote_verified(call, user, info, email).await?;
-        if provider.override_user_info {
-            override_user_info(call, user, info, email, &mapped).await?
-        } else {
-            user
-        }
+        if provider.override_user_info { override_user_info(call, user, info, email, &mapped).await? } else { user }
     } else if let Some(user) = ctx.db.find_user_by_email(email).await.map_err(internal)? {
         let linking = &ctx.options.account_linking;
         let trusted = linking.trusted_providers.iter().any(|p| p == &provider.id);
-        let refused = (!trusted && !info.email_verified) || (linking.require_local_email_verified && !user.email_verified) || !linking.enabled || linking.disable_implicit_linking;
+        let refused = (!trusted && !info.email_verified)
+            || (linking.require_local_email_verified && !user.email_verified)
+            || !linking.enabled
+            || linking.disable_implicit_linking;
         if refused {
             return Err(Failure::Reason("account not linked"));
         }
@@ -686,7 +726,12 @@ fn merge_account(account: &mut OAuthAccount, data: &Map<String, Value>) {
         _ => None,
     };
     let t = &mut account.tokens;
-    for (key, slot) in [("accessToken", &mut t.access_token), ("refreshToken", &mut t.refresh_token), ("idToken", &mut t.id_token), ("scope", &mut t.scope)] {
+    for (key, slot) in [
+        ("accessToken", &mut t.access_token),
+        ("refreshToken", &mut t.refresh_token),
+        ("idToken", &mut t.id_token),
+        ("scope", &mut t.scope),
+    ] {
         if let Some(value) = text(key) {
             *slot = value;
         }
@@ -696,5 +741,13 @@ fn merge_account(account: &mut OAuthAccount, data: &Map<String, Value>) {
 /// The account row to insert (tokens sealed as configured).
 fn new_account(call: &Call<'_>, provider: &Provider, info: &UserInfo, user_id: &str, tokens: OAuthTokens, now: i64) -> OAuthAccount {
     let tokens = call.ctx.seal_tokens(tokens);
-    OAuthAccount { id: generate_id(), account_id: info.id.clone(), provider_id: provider.id.clone(), user_id: user_id.to_owned(), tokens, created_at: now, updated_at: now }
+    OAuthAccount {
+        id: generate_id(),
+        account_id: info.id.clone(),
+        provider_id: provider.id.clone(),
+        user_id: user_id.to_owned(),
+        tokens,
+        created_at: now,
+        updated_at: now,
+    }
 }

@@ -59,7 +59,10 @@ pub async fn update_user(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             changes.extend(data);
             let name = changes.get("name").filter(|v| v.is_string()).cloned();
             let image = changes.get("image").filter(|v| v.is_string() || v.is_null()).cloned();
-            let fields: serde_json::Map<String, Value> = changes.into_iter().filter(|(k, _)| fields.contains_key(k) || ctx.options.user_fields.iter().any(|f| &f.name == k)).collect();
+            let fields: serde_json::Map<String, Value> = changes
+                .into_iter()
+                .filter(|(k, _)| fields.contains_key(k) || ctx.options.user_fields.iter().any(|f| &f.name == k))
+                .collect();
             (name, image, fields)
         }
         Err(thrown) => return Err(thrown.or(ApiError::internal())),
@@ -115,9 +118,8 @@ pub async fn change_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     }
     let mut token = Value::Null;
     if revoke_other_sessions {
-        let session = create_session(call, &user.id, false)
-            .await
-            .map_err(|e| crate::routes::session::session_creation_failed(call, 500, e))?;
+        let session =
+            create_session(call, &user.id, false).await.map_err(|e| crate::routes::session::session_creation_failed(call, 500, e))?;
         set_session_cookie(call, &session, &user, None).await;
         token = json!(session.token);
     }
@@ -218,10 +220,9 @@ pub async fn change_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             db_hooks::after_or_error(call, "user", "update", db_hooks::row_json(updated, &updated.hidden)).await?;
         }
         set_session_cookie(call, &session, updated.as_ref().unwrap_or(&user), None).await;
-        if can_send_verification
-            && let Some(updated) = updated {
-                send_verification_mail(call, &updated, callback_url.as_deref()).await?;
-            }
+        if can_send_verification && let Some(updated) = updated {
+            send_verification_mail(call, &updated, callback_url.as_deref()).await?;
+        }
         return Ok(ok());
     }
     if can_send_confirmation {

@@ -112,7 +112,11 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
 /// `schema: { user: { modelName?, fields?: { isAnonymous?: "<column>" } } }`: the column.
 fn schema_column(options: &mut PluginOptions<'_>) -> Result<String, OptionsError> {
     let Some(schema) = options.object("schema")? else { return Ok(FIELD.to_owned()) };
-    let unknown = |path: &str| OptionsError(format!("better-auth-rs: unknown option `plugins[anonymous].schema.{path}`: the anonymous plugin has no such option (check the spelling)"));
+    let unknown = |path: &str| {
+        OptionsError(format!(
+            "better-auth-rs: unknown option `plugins[anonymous].schema.{path}`: the anonymous plugin has no such option (check the spelling)"
+        ))
+    };
     let mut column = FIELD.to_owned();
     for (table, section) in &schema {
         if table != "user" {
@@ -124,14 +128,19 @@ fn schema_column(options: &mut PluginOptions<'_>) -> Result<String, OptionsError
                 (_, Value::Null) => {}
                 // Upstream's core `user` table keeps `user.modelName`; a plugin's is ignored.
                 ("modelName", Value::String(_)) => options.warn(
-                    "option `plugins[anonymous].schema.user.modelName` has no effect (upstream ignores it too); use `user.modelName`".to_owned(),
+                    "option `plugins[anonymous].schema.user.modelName` has no effect (upstream ignores it too); use `user.modelName`"
+                        .to_owned(),
                 ),
                 ("fields", Value::Object(fields)) => {
                     for (field, name) in fields {
                         match (field.as_str(), name) {
                             (FIELD, Value::String(c)) if crate::db::names::is_identifier(c) => column = c.clone(),
                             (FIELD, Value::Null) => {}
-                            (FIELD, _) => return Err(options.invalid("schema.user.fields.isAnonymous", "expected a plain column name (letters, digits, _)")),
+                            (FIELD, _) => {
+                                return Err(
+                                    options.invalid("schema.user.fields.isAnonymous", "expected a plain column name (letters, digits, _)")
+                                );
+                            }
                             (other, _) => return Err(unknown(&format!("user.fields.{other}"))),
                         }
                     }
@@ -201,7 +210,9 @@ async fn anonymous_name(call: &Call<'_>) -> Result<String, ApiError> {
         Value::String(s) if !s.is_empty() => Ok(s),
         v if !crate::validate::is_truthy(&v) => Ok("Anonymous".to_owned()),
         other => {
-            call.ctx.logger.error(&format!("`plugins[anonymous].generateName` returned {}, not a string", crate::option_keys::describe(&other)));
+            call.ctx
+                .logger
+                .error(&format!("`plugins[anonymous].generateName` returned {}, not a string", crate::option_keys::describe(&other)));
             Err(ApiError::empty(500))
         }
     }
@@ -223,7 +234,17 @@ async fn sign_in_anonymous(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     extra.insert(FIELD.to_owned(), Value::Bool(true));
     let now = now_ms();
     // Upstream's `createUser` lower-cases every email.
-    let mut user = User { id: generate_id(), name, email: email.to_lowercase(), email_verified: false, image: None, created_at: now, updated_at: now, extra, hidden };
+    let mut user = User {
+        id: generate_id(),
+        name,
+        email: email.to_lowercase(),
+        email_verified: false,
+        image: None,
+        created_at: now,
+        updated_at: now,
+        extra,
+        hidden,
+    };
     match db_hooks::before_create(call, "user", db_hooks::row_json(&user, &user.hidden)).await {
         Ok(Before::Abort) => return Err(ApiError::new(500, e::FAILED_TO_CREATE_USER)),
         Ok(Before::Proceed(data)) => db_hooks::merge_user(&mut user, &data, &ctx.options.user_fields),
@@ -311,7 +332,8 @@ async fn anonymous_request_session(call: &Call<'_>) -> Option<(Session, User)> {
 /// is deleted (unless disabled, or the new session is that user's or anonymous too).
 async fn link_account(call: &mut Call<'_>, result: Result<Reply, ApiError>) -> Result<Reply, ApiError> {
     let ctx = call.ctx;
-    let sets_session = call.out.cookies.find(&ctx.cookies.names.session_token).is_some_and(|c| !c.value().split('.').next().unwrap_or("").is_empty());
+    let sets_session =
+        call.out.cookies.find(&ctx.cookies.names.session_token).is_some_and(|c| !c.value().split('.').next().unwrap_or("").is_empty());
     if !sets_session {
         return result;
     }

@@ -55,7 +55,8 @@ async fn token_to_cookie(call: &mut Call<'_>) -> Result<Option<Reply>, ApiError>
         return Ok(None);
     }
     let name = ctx.cookies.names.session_token.clone();
-    let mut cookies: Vec<(String, String)> = call.cookies.pairs().filter(|(n, _)| *n != name).map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+    let mut cookies: Vec<(String, String)> =
+        call.cookies.pairs().filter(|(n, _)| *n != name).map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
     cookies.push((name, signed));
     let cookie_header = cookies.iter().map(|(n, v)| format!("{n}={}", encode_uri_component(v))).collect::<Vec<_>>().join("; ");
     let mut headers = Headers::new();

@@ -12,9 +12,9 @@ use crate::context::{Call, Outgoing};
 use crate::error::ApiError;
 use crate::options::OptionsError;
 use crate::plugins::{Hook, HookKind, Plugin, PluginOptions};
+use crate::routes::db_hooks::thrown;
 use crate::routes::session::require_headers;
 use crate::routes::{Endpoint, Reply};
-use crate::routes::db_hooks::thrown;
 use crate::{after_hook, handler};
 
 struct Options {

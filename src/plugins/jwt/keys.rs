@@ -243,7 +243,10 @@ mod tests {
             let (public, private) = generate(alg, 2048).unwrap();
             let token = compact_jws(alg, "kid-1", private.as_object().unwrap(), &json!({ "sub": "u1" })).unwrap();
             let jws = decode_parts(&token).unwrap();
-            assert_eq!((jws.header["alg"].as_str(), jws.header["kid"].as_str(), jws.payload["sub"].as_str()), (Some(alg.name()), Some("kid-1"), Some("u1")));
+            assert_eq!(
+                (jws.header["alg"].as_str(), jws.header["kid"].as_str(), jws.payload["sub"].as_str()),
+                (Some(alg.name()), Some("kid-1"), Some("u1"))
+            );
             assert!(verify(alg, public.as_object().unwrap(), jws.signing_input.as_bytes(), &jws.signature), "{alg:?}");
             assert!(!verify(alg, public.as_object().unwrap(), b"other", &jws.signature), "{alg:?}");
             assert!(public.get("d").is_none());

@@ -72,7 +72,8 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     let pair = jwks.get("keyPairConfig").and_then(Value::as_object).cloned().unwrap_or_default();
     let alg = match pair.get("alg").and_then(Value::as_str) {
         None => Alg::EdDsa,
-        Some(name) => Alg::parse(name).ok_or_else(|| options.invalid("jwks.keyPairConfig.alg", format!("`{name}`: use EdDSA, ES256, ES512, RS256 or PS256")))?,
+        Some(name) => Alg::parse(name)
+            .ok_or_else(|| options.invalid("jwks.keyPairConfig.alg", format!("`{name}`: use EdDSA, ES256, ES512, RS256 or PS256")))?,
     };
     if let Some(crv) = pair.get("crv").and_then(Value::as_str)
         && Some(crv) != alg.curve()
@@ -83,7 +84,9 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     let seconds = |key: &str| jwks.get(key).and_then(Value::as_f64).map(|s| s as i64);
     let jwks_path = jwks.get("jwksPath").and_then(Value::as_str).unwrap_or("/jwks").to_owned();
     if jwks_path.is_empty() || !jwks_path.starts_with('/') || jwks_path.contains("..") {
-        return Err(options.invalid("jwks.jwksPath", "options.jwks.jwksPath must be a non-empty string starting with '/' and not contain '..'"));
+        return Err(
+            options.invalid("jwks.jwksPath", "options.jwks.jwksPath must be a non-empty string starting with '/' and not contain '..'")
+        );
     }
     let remote_url = jwks.get("remoteUrl").and_then(Value::as_str).map(str::to_owned);
     let has_fn = |key: &str| jwt.get(key).is_some_and(crate::option_keys::is_function);
@@ -91,14 +94,22 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
         return Err(options.invalid("jwt.sign", "options.jwks.remoteUrl must be set when using options.jwt.sign"));
     }
     if remote_url.is_some() && pair.get("alg").is_none() {
-        return Err(options.invalid("jwks.keyPairConfig.alg", "options.jwks.keyPairConfig.alg must be specified when options.jwks.remoteUrl is used for OpenID metadata"));
+        return Err(options.invalid(
+            "jwks.keyPairConfig.alg",
+            "options.jwks.keyPairConfig.alg must be specified when options.jwks.remoteUrl is used for OpenID metadata",
+        ));
     }
     let expiration = match jwt.get("expirationTime") {
         None | Some(Value::Null) => Expiration::Duration(15 * 60),
         Some(Value::Number(n)) => Expiration::At(n.as_f64().unwrap_or(0.0) as i64),
         Some(Value::String(s)) => match parse_iso(s) {
             Some(ms) => Expiration::At(ms.div_euclid(1000)),
-            None => Expiration::Duration(duration_seconds(s).ok_or_else(|| options.invalid("jwt.expirationTime", format!("Invalid time string format: \"{s}\". Use formats like \"7d\", \"30m\", \"1 hour\", etc.")))?),
+            None => Expiration::Duration(duration_seconds(s).ok_or_else(|| {
+                options.invalid(
+                    "jwt.expirationTime",
+                    format!("Invalid time string format: \"{s}\". Use formats like \"7d\", \"30m\", \"1 hour\", etc."),
+                )
+            })?),
         },
         Some(_) => return Err(options.invalid("jwt.expirationTime", "expected a number, a time string or a Date")),
     };
@@ -125,7 +136,9 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     // The JWKS path is an option; one small string per instance lives as long as the process.
     let jwks_path: &'static str = Box::leak(jwks_path.into_boxed_str());
     plugin.endpoints = vec![
-        Endpoint::new("getJwks", jwks_path, &["GET"], handler!(get_jwks)).describe("Get the JSON Web Key Set").operation("getJSONWebKeySet"),
+        Endpoint::new("getJwks", jwks_path, &["GET"], handler!(get_jwks))
+            .describe("Get the JSON Web Key Set")
+            .operation("getJSONWebKeySet"),
         Endpoint::new("getToken", "/token", &["GET"], handler!(get_token)).describe("Get a JWT token").operation("getJSONWebToken"),
         Endpoint::server_only("signJWT", handler!(sign_jwt)),
         Endpoint::server_only("verifyJWT", handler!(verify_jwt)),
@@ -183,15 +196,14 @@ async fn all_keys(ctx: &AuthContext) -> Result<Vec<Value>, ApiError> {
 async fn create_key(ctx: &AuthContext) -> Result<Value, ApiError> {
     let o = options(ctx);
     let (alg, modulus) = (o.alg, o.modulus_length);
-    let (public, private) = tokio::task::spawn_blocking(move || keys::generate(alg, modulus))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|e| {
+    let (public, private) =
+        tokio::task::spawn_blocking(move || keys::generate(alg, modulus)).await.map_err(|_| ApiError::internal())?.map_err(|e| {
             ctx.logger.error(&format!("jwt: key generation failed: {e}"));
             ApiError::internal()
         })?;
     // Upstream stores the sealed key as a JSON string (quotes included).
-    let private_text = if o.encrypt_private_keys { Value::String(ctx.encrypt(&private.to_string())).to_string() } else { private.to_string() };
+    let private_text =
+        if o.encrypt_private_keys { Value::String(ctx.encrypt(&private.to_string())).to_string() } else { private.to_string() };
     let now = now_ms();
     let mut row = Map::new();
     row.insert("alg".into(), json!(alg.name()));
@@ -236,7 +248,11 @@ async fn signing_key(ctx: &AuthContext) -> Result<(Alg, String, Map<String, Valu
 
 fn open_private_key(ctx: &AuthContext, row: &Value) -> Option<Map<String, Value>> {
     let stored = row.get("privateKey")?.as_str()?;
-    let text = if options(ctx).encrypt_private_keys { ctx.decrypt(serde_json::from_str::<String>(stored).ok()?.as_str())? } else { stored.to_owned() };
+    let text = if options(ctx).encrypt_private_keys {
+        ctx.decrypt(serde_json::from_str::<String>(stored).ok()?.as_str())?
+    } else {
+        stored.to_owned()
+    };
     serde_json::from_str(&text).ok()
 }
 
@@ -266,7 +282,9 @@ async fn sign_payload(call: &Call<'_>, mut payload: Map<String, Value>) -> Resul
         payload.insert("aud".into(), o.audience.clone().unwrap_or_else(|| json!(origin)));
     }
     if origin.is_empty() && (o.issuer.is_none() || o.audience.is_none()) {
-        ctx.logger.warn("[better-auth] The JWT plugin signed a JWT without an issuer or audience; set `baseURL` or `jwt.issuer` / `jwt.audience`");
+        ctx.logger.warn(
+            "[better-auth] The JWT plugin signed a JWT without an issuer or audience; set `baseURL` or `jwt.issuer` / `jwt.audience`",
+        );
     }
     if let Some(path) = &o.custom_sign {
         let segments: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -278,13 +296,12 @@ async fn sign_payload(call: &Call<'_>, mut payload: Map<String, Value>) -> Resul
     }
     let (alg, kid, private) = signing_key(ctx).await?;
     let payload = Value::Object(payload);
-    tokio::task::spawn_blocking(move || keys::compact_jws(alg, &kid, &private, &payload))
-        .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|e| {
+    tokio::task::spawn_blocking(move || keys::compact_jws(alg, &kid, &private, &payload)).await.map_err(|_| ApiError::internal())?.map_err(
+        |e| {
             ctx.logger.error(&format!("jwt: signing failed: {e}"));
             ApiError::internal()
-        })
+        },
+    )
 }
 
 /// Upstream's `getJwtToken`: `{ iat, ...user (or definePayload), sub }`, signed.
@@ -379,7 +396,9 @@ async fn sign_jwt(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let payload = body.value("payload").cloned();
     body.value("overrideOptions");
     body.finish()?;
-    let Some(Value::Object(payload)) = payload else { return Err(ApiError::validation("[body.payload] Invalid input: expected record, received undefined")) };
+    let Some(Value::Object(payload)) = payload else {
+        return Err(ApiError::validation("[body.payload] Invalid input: expected record, received undefined"));
+    };
     let token = sign_payload(call, payload).await?;
     Ok(Reply::Json(json!({ "token": token })))
 }
@@ -406,7 +425,9 @@ async fn verified(call: &Call<'_>, token: &str, issuer: Option<String>) -> Resul
     if header.get("alg").and_then(Value::as_str) != Some(alg.name()) {
         return Ok(None);
     }
-    let Some(Value::Object(public)) = row.get("publicKey").and_then(Value::as_str).and_then(|s| serde_json::from_str(s).ok()) else { return Ok(None) };
+    let Some(Value::Object(public)) = row.get("publicKey").and_then(Value::as_str).and_then(|s| serde_json::from_str(s).ok()) else {
+        return Ok(None);
+    };
     if !keys::verify(alg, &public, signing_input.as_bytes(), &signature) {
         return Ok(None);
     }

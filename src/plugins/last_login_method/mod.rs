@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
+use crate::after_hook;
 use crate::context::Call;
 use crate::error::ApiError;
 use crate::fields::{FieldDef, FieldType};
 use crate::options::OptionsError;
 use crate::plugins::{Hook, HookKind, Plugin, PluginOptions};
 use crate::routes::Reply;
-use crate::after_hook;
 
 const FIELD: &str = "lastLoginMethod";
 

@@ -210,7 +210,8 @@ async fn remember_new_session(call: &mut Call<'_>, result: Result<Reply, ApiErro
     let Some(issued) = call.issued_session.as_deref() else { return result };
     let (new_token, new_user) = (issued.0.token.clone(), issued.1.id.clone());
     let name = cookie_name(call, &new_token);
-    let in_response = set_cookies.iter().any(|c| c.split(';').next().and_then(|p| p.split_once('=')).is_some_and(|(n, _)| n.trim() == name));
+    let in_response =
+        set_cookies.iter().any(|c| c.split(';').next().and_then(|p| p.split_once('=')).is_some_and(|(n, _)| n.trim() == name));
     if in_response || call.cookies.get(&name).is_some_and(|v| !v.is_empty()) {
         return result;
     }

@@ -10,13 +10,14 @@ use crate::context::Call;
 use crate::db::schema::{Kind, TABLES, Table};
 use crate::error::ApiError;
 use crate::fields::{FieldDef, FieldDefault, FieldType};
+use crate::handler;
 use crate::options::OptionsError;
 use crate::plugins::{Plugin, PluginOptions};
 use crate::routes::{Endpoint, Reply};
-use crate::handler;
 
 const ID: &str = "open-api";
-const THEMES: &[&str] = &["alternate", "default", "moon", "purple", "solarized", "bluePlanet", "saturn", "kepler", "mars", "deepSpace", "laserwave", "none"];
+const THEMES: &[&str] =
+    &["alternate", "default", "moon", "purple", "solarized", "bluePlanet", "saturn", "kepler", "mars", "deepSpace", "laserwave", "none"];
 
 struct Options {
     disable_reference: bool,
@@ -158,7 +159,10 @@ fn field_schema(field: &FieldDef, for_body: bool) -> Value {
 /// `components.schemas`: each table under its model name, capitalized.
 fn model_schemas(call: &Call<'_>) -> Map<String, Value> {
     let ctx = call.ctx;
-    let mut tables: Vec<&Table> = TABLES.iter().filter(|t| t.name != "verification" || ctx.options.secondary_storage.is_none() || ctx.options.verifications_in_database).collect();
+    let mut tables: Vec<&Table> = TABLES
+        .iter()
+        .filter(|t| t.name != "verification" || ctx.options.secondary_storage.is_none() || ctx.options.verifications_in_database)
+        .collect();
     let plugin_tables: Vec<&Table> = ctx.options.plugins.iter().flat_map(|p| p.tables.iter()).collect();
     tables.extend(plugin_tables);
     if ctx.options.rate_limit.storage == crate::options::RateLimitStorage::Database {
@@ -284,7 +288,9 @@ fn operation(call: &Call<'_>, endpoint: &Endpoint, method: &str, seen: &mut Hash
                 }
                 Some(body)
             }
-            None if endpoint.plugin.is_none() => Some(json!({ "content": { "application/json": { "schema": { "type": "object", "properties": {} } } } })),
+            None if endpoint.plugin.is_none() => {
+                Some(json!({ "content": { "application/json": { "schema": { "type": "object", "properties": {} } } } }))
+            }
             None => None,
         };
         if let Some(body) = body {
@@ -300,7 +306,12 @@ fn document(call: &Call<'_>) -> Value {
     let mut seen = HashSet::new();
     let endpoints = call.ctx.options.plugins.endpoints().iter().filter(|e| !e.path.is_empty() && e.plugin != Some(ID));
     for endpoint in endpoints {
-        let key = endpoint.path.split('/').map(|s| s.strip_prefix(':').map_or_else(|| s.to_owned(), |p| format!("{{{p}}}"))).collect::<Vec<_>>().join("/");
+        let key = endpoint
+            .path
+            .split('/')
+            .map(|s| s.strip_prefix(':').map_or_else(|| s.to_owned(), |p| format!("{{{p}}}")))
+            .collect::<Vec<_>>()
+            .join("/");
         let mut methods: Vec<&str> = endpoint.methods.to_vec();
         // Reads first, as upstream writes them (it decides which operationId gets a suffix).
         methods.sort_by_key(|m| !matches!(*m, "GET" | "DELETE"));

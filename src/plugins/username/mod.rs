@@ -80,12 +80,20 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
             let post = match value.as_str() {
                 Some("post-normalization") => true,
                 Some("pre-normalization") => false,
-                _ => return Err(options.invalid(&format!("validationOrder.{key}"), "expected \"pre-normalization\" or \"post-normalization\"")),
+                _ => {
+                    return Err(
+                        options.invalid(&format!("validationOrder.{key}"), "expected \"pre-normalization\" or \"post-normalization\"")
+                    );
+                }
             };
             match key.as_str() {
                 "username" => after = post,
                 "displayUsername" => display_after = post,
-                _ => return Err(OptionsError(format!("better-auth-rs: unknown option `plugins[username].validationOrder.{key}`: the username plugin has no such option"))),
+                _ => {
+                    return Err(OptionsError(format!(
+                        "better-auth-rs: unknown option `plugins[username].validationOrder.{key}`: the username plugin has no such option"
+                    )));
+                }
             }
         }
     }
@@ -195,7 +203,8 @@ async fn check_username(call: &Call<'_>, username: &str) -> Result<Option<ErrorC
 async fn check_display_username(call: &Call<'_>, display: &str) -> Result<bool, ApiError> {
     let o = options(call);
     let Some(path) = &o.display_validator else { return Ok(true) };
-    let value = if o.validate_display_after_normalizing { normalize(call, &o.normalize_display, display).await? } else { display.to_owned() };
+    let value =
+        if o.validate_display_after_normalizing { normalize(call, &o.normalize_display, display).await? } else { display.to_owned() };
     Ok(crate::validate::is_truthy(&call_string_fn(call, path, &value).await?))
 }
 
@@ -282,7 +291,8 @@ async fn check_user_input(call: &mut Call<'_>) -> Result<Option<Reply>, ApiError
         let normalized = normalize(call, &o.normalize, raw).await?;
         let session = if sign_up { None } else { resolve_session(call, true).await? };
         if !sign_up && o.immutable {
-            let current = session.as_ref().and_then(|(_, user)| user.extra.get("username")).and_then(Value::as_str).filter(|s| !s.is_empty());
+            let current =
+                session.as_ref().and_then(|(_, user)| user.extra.get("username")).and_then(Value::as_str).filter(|s| !s.is_empty());
             if current.is_some_and(|c| c != normalized) {
                 return Err(ApiError::bad_request(e::USERNAME_IS_IMMUTABLE));
             }
@@ -301,7 +311,8 @@ async fn check_user_input(call: &mut Call<'_>) -> Result<Option<Reply>, ApiError
             return Err(ApiError::bad_request(e::INVALID_DISPLAY_USERNAME));
         }
         // Without a displayUsername, sign-up keeps the username as typed.
-        if sign_up && username.as_ref().is_some_and(crate::validate::is_truthy) && !display.as_ref().is_some_and(crate::validate::is_truthy) {
+        if sign_up && username.as_ref().is_some_and(crate::validate::is_truthy) && !display.as_ref().is_some_and(crate::validate::is_truthy)
+        {
             display = username.clone();
         }
     } else {
