@@ -272,11 +272,10 @@ pub struct Call<'a> {
     /// The HTTP request's method and URL (`None` for `auth.api` calls), for the `request`
     /// argument function options receive.
     pub request_line: Option<(String, String)>,
-    /// For `hooks.after`: the session the request was made with, and one it created.
-    pub hook_session: Option<Value>,
-    pub new_session: Option<Value>,
-    /// The session whose cookie this response sets (upstream's `ctx.context.newSession`),
-    /// for plugin after hooks.
+    /// For after hooks (the user's and plugins'), kept only when there are any: the session
+    /// the request was made with (upstream's `ctx.context.session`) and the one whose cookie
+    /// this response sets (`ctx.context.newSession`).
+    pub session: Option<Box<(crate::db::models::Session, crate::db::models::User)>>,
     pub issued_session: Option<Box<(crate::db::models::Session, crate::db::models::User)>>,
 }
 
@@ -294,12 +293,23 @@ impl Call<'_> {
         format!("{}{}", self.base_origin.as_deref().unwrap_or(""), self.ctx.options.base_path)
     }
 
-    /// Remembers a session for `hooks.after` (only when there is one to see it).
+    /// Remembers a session for after hooks (only when there is one to see it).
     pub fn note_session(&mut self, created: bool, session: &crate::db::models::Session, user: &crate::db::models::User) {
-        if self.ctx.has_function("hooks.after") {
-            let value = serde_json::json!({ "session": session, "user": user });
-            if created { self.new_session = Some(value) } else { self.hook_session = Some(value) }
+        if self.ctx.has_function("hooks.after") || !self.ctx.options.plugins.hooks().is_empty() {
+            let pair = Some(Box::new((session.clone(), user.clone())));
+            if created { self.issued_session = pair } else { self.session = pair }
         }
+    }
+
+    /// The endpoint `ctx` function options receive (`{ path, params, body, query, request }`;
+    /// the Node layer turns `request` into a web `Request` and adds its `headers`).
+    pub fn context_arg(&self) -> Value {
+        let params: Map<String, Value> = self.params.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let request = match (&self.request_line, &self.headers) {
+            (Some((method, url)), Some(headers)) => crate::callbacks::request_arg(method, url, headers),
+            _ => Value::Null,
+        };
+        serde_json::json!({ "path": self.path, "params": params, "body": self.body, "query": self.query, "request": request })
     }
 
     pub fn param(&self, name: &str) -> Option<&str> {

@@ -41,8 +41,7 @@ pub async fn handle_http(ctx: &AuthContext, req: Request) -> Response {
         base_origin,
         extra_trusted_origins: req.extra_trusted_origins,
         request_line: Some((req.method.clone(), req.url.clone())),
-        hook_session: None,
-        new_session: None,
+        session: None,
         issued_session: None,
     };
     let result = match origin_check_middleware(&call) {
@@ -80,8 +79,7 @@ pub async fn call_api(ctx: &AuthContext, input: ApiInput) -> Option<Response> {
         base_origin: ctx.options.base_origin.clone(),
         extra_trusted_origins: Vec::new(),
         request_line: None,
-        hook_session: None,
-        new_session: None,
+        session: None,
         issued_session: None,
     };
     let result = routes::request_hooks::run(endpoint, &mut call).await;

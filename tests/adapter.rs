@@ -85,6 +85,8 @@ async fn suite(dialect: Dialect) {
     let generated = db.create_row(&THING, json!({ "name": "delta" }).as_object().unwrap()).await.unwrap();
     assert_eq!(generated["id"].as_str().unwrap().len(), 32, "ids generated as upstream's");
     assert!(db.create_row(&THING, json!({ "nope": 1 }).as_object().unwrap()).await.is_err(), "unknown fields refused");
+    let not_text = FindMany { filter: vec![Where::op("name", Op::Contains, 5)], ..Default::default() };
+    assert!(db.find_rows(&THING, &not_text).await.is_err(), "contains takes a string (it would match every row)");
 
     let find = |filter: Vec<Where>| FindMany { filter, sort: Some(("name".into(), false)), ..Default::default() };
     let cases: Vec<(Vec<Where>, Vec<&str>)> = vec![

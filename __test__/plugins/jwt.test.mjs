@@ -67,6 +67,19 @@ describe("jwt plugin, as upstream", () => {
     assert.equal((await auth.api.verifyJWT({ body: { token: forged, issuer: "https://issuer.test" } })).payload, null);
     assert.equal((await auth.api.verifyJWT({ body: { token: "a.b" } })).payload, null);
   });
+
+  it("signJWT never signs without exp, and takes overrideOptions.jwt as upstream", async () => {
+    const { auth } = servers.ours;
+    const claims = (token) => JSON.parse(Buffer.from(token.split(".")[1], "base64url"));
+    const nulls = await auth.api.signJWT({ body: { payload: { sub: "1", exp: null, iss: null } } });
+    assert.equal(typeof claims(nulls.token).exp, "number", "a null exp is a missing one");
+    assert.equal(typeof claims(nulls.token).iss, "string");
+    const iat = Math.floor(Date.now() / 1000);
+    const hour = await auth.api.signJWT({ body: { payload: { sub: "1", iat }, overrideOptions: { jwt: { expirationTime: "1h", issuer: "https://over.test" } } } });
+    assert.equal(claims(hour.token).exp - iat, 3600);
+    assert.equal(claims(hour.token).iss, "https://over.test");
+    await assert.rejects(auth.api.signJWT({ body: { payload: { sub: "1" }, overrideOptions: { jwks: { keyPairConfig: { alg: "RS256" } } } } }), (e) => e.statusCode === 400);
+  });
 });
 
 describe("jwt key algorithms", () => {
@@ -86,6 +99,22 @@ describe("jwt key algorithms", () => {
       }
     });
   }
+});
+
+describe("jwt rotationInterval 0", () => {
+  it("means no rotation: one key for every token", async () => {
+    const { jwt } = await pluginsOf("ours");
+    const server = await startServer({ options: { plugins: [jwt({ jwks: { rotationInterval: 0 } })] } });
+    try {
+      const c = await signedUp(server.url, `rot0-${Date.now()}@example.com`);
+      const kids = new Set();
+      for (let i = 0; i < 3; i++) kids.add(decodeProtectedHeader((await c.request("/api/auth/token")).data.token).kid);
+      assert.equal(kids.size, 1);
+      assert.equal((await c.request("/api/auth/jwks")).data.keys.length, 1);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe("jwt keys shared with upstream on one database", () => {

@@ -78,8 +78,13 @@ describe("plugin platform", () => {
     const { betterAuth } = await import("../../index.js");
     assert.throws(() => betterAuth({ database: "sqlite::memory:", plugins: { id: "bearer" } }), /invalid option `plugins`/);
     const lines = [];
-    betterAuth({ database: "sqlite::memory:", plugins: [{ id: "organization" }], logger: { log: (level, message) => lines.push(`${level}: ${message}`) } });
-    assert.ok(lines.includes("warn: plugin `organization` is not supported by better-auth-rs yet and is ignored"), lines.join("\n"));
+    betterAuth({ database: "sqlite::memory:", plugins: [{ id: "magic-link" }], logger: { log: (level, message) => lines.push(`${level}: ${message}`) } });
+    assert.ok(lines.includes("warn: plugin `magic-link` is not supported by better-auth-rs yet and is ignored"), lines.join("\n"));
+    // A plugin that refuses requests cannot be ignored: that would let everyone through.
+    const { twoFactor, admin } = await import("better-auth/plugins");
+    for (const guard of [twoFactor(), admin()]) {
+      assert.throws(() => betterAuth({ database: "sqlite::memory:", plugins: [guard] }), new RegExp(`plugin \`${guard.id}\` is not supported yet, and ignoring it`));
+    }
   });
 
   it("a plugin's options are checked by its own rules, naming their path", async () => {

@@ -113,8 +113,12 @@ impl Shape<'_> {
                     }
                 }
                 Op::Contains | Op::StartsWith | Op::EndsWith => {
+                    // A non-string would become `%%` and match every row.
+                    let Some(text) = w.value.as_str() else {
+                        return Err(DbError::Corrupt(format!("`{:?}` on \"{}\" takes a string", w.op, w.field)));
+                    };
                     // `!` escapes: a backslash would start an escape inside MySQL's string literal.
-                    let text = w.value.as_str().unwrap_or_default().replace('!', "!!").replace('%', "!%").replace('_', "!_");
+                    let text = text.replace('!', "!!").replace('%', "!%").replace('_', "!_");
                     let pattern = match w.op {
                         Op::Contains => format!("%{text}%"),
                         Op::StartsWith => format!("{text}%"),
@@ -182,17 +186,20 @@ impl Database {
 
     pub async fn find_rows(&self, table: &Table, query: &FindMany) -> Result<Vec<Value>, DbError> {
         let shape = Shape { table };
-        let (filter, binds) = shape.filter(&query.filter)?;
+        let (filter, mut binds) = shape.filter(&query.filter)?;
         let mut sql = format!("select * from \"{}\"{filter}", table.name);
         if let Some((field, desc)) = &query.sort {
             shape.kind(field)?;
             sql.push_str(&format!(" order by \"{field}\" {}", if *desc { "desc" } else { "asc" }));
         }
-        match (query.limit, query.offset) {
-            (Some(limit), offset) => sql.push_str(&format!(" limit {limit} offset {}", offset.unwrap_or(0))),
+        // Bound, not written in: each distinct statement text is cached once per instance.
+        if query.limit.is_some() || query.offset.is_some() {
             // MySQL has no OFFSET without LIMIT: the largest limit every dialect takes stands for none.
-            (None, Some(offset)) => sql.push_str(&format!(" limit 9223372036854775807 offset {offset}")),
-            (None, None) => {}
+            let limit = query.limit.map_or(i64::MAX, |l| l.min(i64::MAX as u64) as i64);
+            let offset = query.offset.unwrap_or(0).min(i64::MAX as u64) as i64;
+            sql.push_str(" limit ? offset ?");
+            binds.push(DbValue::Int(Some(limit)));
+            binds.push(DbValue::Int(Some(offset)));
         }
         let sql = self.names.dynamic(&sql);
         on_pool!(self.pool().await?, |p, d| {

@@ -392,27 +392,6 @@ impl Database {
         })
     }
 
-    /// The user with this email and the password of their credential account, in one query.
-    /// The credential row is matched on `providerId` and `accountId = userId`, as upstream.
-    pub async fn find_user_with_password(&self, email: &str) -> Result<Option<(User, Option<String>)>, DbError> {
-        on_pool!(self.pool().await?, |p, d| {
-            let row = sqlx::query(sql!(
-                self.names,
-                r#"select u.*, a."password" as "a_password" from "user" u
-                   left join "account" a on a."userId" = u."id" and a."providerId" = ? and a."accountId" = u."id"
-                   where u."email" = ? limit 1"#
-            ))
-            .bind(CREDENTIAL_PROVIDER)
-            .bind(email)
-            .fetch_optional(p)
-            .await?;
-            match row {
-                None => Ok(None),
-                Some(r) => Ok(Some((user_from_row(&r, "", &self.store.user_fields)?, r.opt_text("a_password")?))),
-            }
-        })
-    }
-
     /// The user whose `field` (a user field: core or additional, e.g. `username`) equals
     /// `value`, with the password of their credential account (`accountId = userId`).
     pub async fn find_user_with_password_by(&self, field: &str, value: &str) -> Result<Option<(User, Option<String>)>, DbError> {
@@ -1172,7 +1151,7 @@ mod tests {
         let u = user("ann@example.com");
         let acct = CredentialAccount { id: generate_id(), user_id: u.id.clone(), password_hash: "h".into(), created_at: u.created_at };
         db.create_user_with_credential(&u, Some(&acct)).await.unwrap();
-        let (found, pw) = db.find_user_with_password("ann@example.com").await.unwrap().unwrap();
+        let (found, pw) = db.find_user_with_password_by("email", "ann@example.com").await.unwrap().unwrap();
         assert_eq!(found, u);
         assert_eq!(pw.as_deref(), Some("h"));
 

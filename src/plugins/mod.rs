@@ -17,7 +17,6 @@ pub mod options;
 pub mod username;
 
 use std::any::Any;
-use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -45,6 +44,11 @@ const REGISTRY: &[(&str, Register)] = &[
     ("multi-session", multi_session::register),
     ("custom-session", custom_session::register),
 ];
+
+/// Upstream plugins that refuse or restrict what the core allows (a second factor, bans,
+/// captchas, breached passwords): without them an app would silently let everyone in, so an
+/// unsupported one is an error rather than a warning.
+const GUARDS: &[&str] = &["two-factor", "admin", "captcha", "have-i-been-pwned", "organization", "access"];
 
 /// Reads a plugin's options (strictly: [`PluginOptions::finish`] refuses unknown keys).
 pub type Register = fn(&mut PluginOptions<'_>) -> Result<Plugin, OptionsError>;
@@ -163,6 +167,11 @@ impl Plugins {
             let id = item.get("id").and_then(Value::as_str).unwrap_or("");
             let Some(&(id, register)) = REGISTRY.iter().find(|(known, _)| *known == id) else {
                 let shown = if id.is_empty() { "(no id)" } else { id };
+                if GUARDS.contains(&id) {
+                    return Err(OptionsError(format!(
+                        "better-auth-rs: plugin `{shown}` is not supported yet, and ignoring it would let requests through that it refuses; remove it or use upstream better-auth"
+                    )));
+                }
                 warnings.0.push(format!("plugin `{shown}` is not supported by better-auth-rs yet and is ignored"));
                 continue;
             };
@@ -248,16 +257,6 @@ fn core_table() -> &'static [Endpoint] {
     TABLE.get_or_init(crate::routes::core_endpoints)
 }
 
-/// Paths upstream matches with `ctx.path.startsWith(...)`-style tests, as a set.
-pub fn path_in(call: &Call<'_>, paths: &[&str]) -> bool {
-    paths.contains(&call.path)
-}
-
-/// Ids of every plugin this package ships.
-pub fn known_ids() -> HashSet<&'static str> {
-    REGISTRY.iter().map(|(id, _)| *id).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,7 +267,7 @@ mod tests {
         let all = json!([{ "id": "bearer" }, { "id": "username" }, { "id": "one-time-token" }]);
         let plugins = Plugins::parse(Some(&all), &mut OptionWarnings::default()).unwrap();
         let endpoints = plugins.endpoints();
-        let names: HashSet<_> = endpoints.iter().map(|e| e.api_name).collect();
+        let names: std::collections::HashSet<_> = endpoints.iter().map(|e| e.api_name).collect();
         assert_eq!(names.len(), endpoints.len());
         assert!(endpoints.iter().any(|e| e.api_name == "signInUsername" && e.plugin == Some("username")));
     }
@@ -294,6 +293,8 @@ mod tests {
         assert_eq!(warnings.0, vec!["plugin `nope` is not supported by better-auth-rs yet and is ignored"]);
         let twice = Plugins::parse(Some(&json!([{ "id": "bearer" }, { "id": "bearer" }])), &mut warnings);
         assert!(twice.unwrap_err().0.contains("given twice"));
+        let guard = Plugins::parse(Some(&json!([{ "id": "two-factor" }])), &mut warnings);
+        assert!(guard.unwrap_err().0.contains("plugin `two-factor` is not supported yet, and ignoring it would let requests through"));
     }
 
     #[test]

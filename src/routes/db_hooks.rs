@@ -54,15 +54,6 @@ pub fn thrown(message: &str) -> Thrown {
     Thrown::Api(ApiError { status, body: if (300..400).contains(&status) { None } else { body }, headers })
 }
 
-/// The `ctx` a hook receives: the endpoint's path, body and query, and over HTTP its request.
-fn hook_context(call: &Call<'_>) -> Value {
-    let request = match (&call.request_line, &call.headers) {
-        (Some((method, url)), Some(headers)) => crate::callbacks::request_arg(method, url, headers),
-        _ => Value::Null,
-    };
-    json!({ "path": call.path, "body": call.body, "query": call.query, "request": request })
-}
-
 fn path(model: &str, op: &str, phase: &str) -> String {
     format!("databaseHooks.{model}.{op}.{phase}")
 }
@@ -85,7 +76,7 @@ pub async fn before(call: &Call<'_>, model: &str, op: &str, row: Value) -> Resul
     if !call.ctx.has_function(&path(model, op, "before")) {
         return Ok(Before::Proceed(Map::new()));
     }
-    match call.ctx.call_option(&["databaseHooks", model, op, "before"], vec![row, hook_context(call)]).await {
+    match call.ctx.call_option(&["databaseHooks", model, op, "before"], vec![row, call.context_arg()]).await {
         Ok(Value::Bool(false)) => Ok(Before::Abort),
         Ok(Value::Object(mut result)) => match result.remove("data") {
             Some(Value::Object(data)) => Ok(Before::Proceed(data)),
@@ -106,7 +97,7 @@ pub async fn after(call: &Call<'_>, model: &str, op: &str, row: Value) -> Result
     if !call.ctx.has_function(&path(model, op, "after")) {
         return Ok(());
     }
-    call.ctx.call_option(&["databaseHooks", model, op, "after"], vec![row, hook_context(call)]).await.map(drop).map_err(|m| thrown(&m))
+    call.ctx.call_option(&["databaseHooks", model, op, "after"], vec![row, call.context_arg()]).await.map(drop).map_err(|m| thrown(&m))
 }
 
 /// Ends sessions one by one with `databaseHooks.session.delete` around each (a `false` from

@@ -116,8 +116,8 @@ fn description(call: &Call<'_>, returned: Option<Value>) -> Value {
         "query": call.http.then(|| call.query.clone()),
         "params": params,
         "request": request,
-        "session": call.hook_session,
-        "newSession": call.new_session,
+        "session": call.session.as_deref().map(|(s, u)| crate::routes::session::session_json(s, u)),
+        "newSession": call.issued_session.as_deref().map(|(s, u)| crate::routes::session::session_json(s, u)),
         "returned": returned,
     })
 }

@@ -97,9 +97,7 @@ pub async fn set_session_cookie(call: &mut Call<'_>, session: &Session, user: &U
         call.out.cookies.set_signed(&names.dont_remember, "true", None, attrs, ctx.secret());
     }
     write_cookie_cache(call, session, user, dont_remember).await;
-    if !ctx.options.plugins.hooks().is_empty() {
-        call.issued_session = Some(Box::new((session.clone(), user.clone())));
-    }
+    call.note_session(true, session, user);
 }
 
 /// Upstream's `setCookieCache`: `{ session, user, updatedAt, version }` into `session_data`

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::context::Call;
+use crate::context::{AuthContext, Call};
 use crate::db::models::User;
 use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::middleware::origin_check::form_csrf;
@@ -29,32 +29,38 @@ pub async fn sign_in_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         return Err(ApiError::bad_request(codes::INVALID_EMAIL));
     }
     check_password_length(ctx, &password, false)?;
-    let wrong = || ApiError::new(401, codes::INVALID_EMAIL_OR_PASSWORD);
-    let found = ctx.db.find_user_with_password(&email.to_lowercase()).await.or_internal(&ctx.logger, "sign-in lookup")?;
-    let (user, stored_hash) = match found {
-        Some((user, Some(hash))) => (user, hash),
-        _ => {
-            // Same cost as a real check: the answer must not reveal whether the email exists.
-            ctx.hasher.verify_dummy(&password).await;
-            ctx.logger.warn("User not found");
-            return Err(wrong());
-        }
+    let found = ctx.db.find_user_with_password_by("email", &email.to_lowercase()).await.or_internal(&ctx.logger, "sign-in lookup")?;
+    let Some(user) = password_matches(ctx, found, &password).await? else {
+        return Err(ApiError::new(401, codes::INVALID_EMAIL_OR_PASSWORD));
     };
-    let valid = ctx.verify_password(&password, &stored_hash).await.or_internal(&ctx.logger, "password verification")?;
-    if !valid {
+    finish_password_sign_in(call, user, callback_url, remember_me, 401).await
+}
+
+/// The user whose stored password this is, or `None`. A missing user or password costs a
+/// dummy verification, so the answer's timing does not tell them apart from a wrong password.
+pub async fn password_matches(ctx: &AuthContext, found: Option<(User, Option<String>)>, password: &str) -> Result<Option<User>, ApiError> {
+    let Some((user, Some(hash))) = found else {
+        ctx.hasher.verify_dummy(password).await;
+        ctx.logger.warn("User not found");
+        return Ok(None);
+    };
+    if !ctx.verify_password(password, &hash).await.or_internal(&ctx.logger, "password verification")? {
         ctx.logger.warn("Invalid password");
-        return Err(wrong());
+        return Ok(None);
     }
-    finish_password_sign_in(call, user, callback_url, remember_me).await
+    Ok(Some(user))
 }
 
 /// After a password matched (email or username sign-in): the email-verification gate, then a
 /// session, its cookie and upstream's `{ redirect, token, url?, user }` answer.
+/// `session_failure`: the status when no session can be made (401 for email sign-in, 500 for
+/// username sign-in, as upstream answers them).
 pub async fn finish_password_sign_in(
     call: &mut Call<'_>,
     user: User,
     callback_url: Option<String>,
     remember_me: Option<bool>,
+    session_failure: u16,
 ) -> Result<Reply, ApiError> {
     let ctx = call.ctx;
     if ctx.options.email_and_password.require_email_verification && !user.email_verified {
@@ -64,9 +70,8 @@ pub async fn finish_password_sign_in(
         return Err(ApiError::new(403, codes::EMAIL_NOT_VERIFIED));
     }
     let dont_remember = remember_me == Some(false);
-    let session = create_session(call, &user.id, dont_remember).await.map_err(|e| session_creation_failed(call, 401, e))?;
+    let session = create_session(call, &user.id, dont_remember).await.map_err(|e| session_creation_failed(call, session_failure, e))?;
     set_session_cookie(call, &session, &user, Some(dont_remember)).await;
-    call.note_session(true, &session, &user);
     let mut reply = Map::new();
     reply.insert("redirect".into(), Value::Bool(callback_url.as_deref().is_some_and(|u| !u.is_empty())));
     reply.insert("token".into(), json!(session.token));

@@ -154,7 +154,6 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         }
     };
     set_session_cookie(call, &session, &user, Some(dont_remember)).await;
-    call.note_session(true, &session, &user);
     created_hooks(call).await?;
     db_hooks::after_create(call, "session", db_hooks::row_json(&session, &session.hidden)).await.map_err(|t| t.or(ApiError::empty(500)))?;
     Ok(Reply::Json(json!({ "token": session.token, "user": user })))

@@ -135,7 +135,6 @@ async fn sign_in_with_id_token(call: &mut Call<'_>, provider: &Provider, request
     };
     let session = create_session(call, &user.id, false).await.map_err(|_| oauth_link_error("unable to create session"))?;
     set_session_cookie(call, &session, &user, None).await;
-    call.note_session(true, &session, &user);
     Ok(Reply::Json(json!({ "redirect": false, "token": session.token, "user": user })))
 }
 
@@ -415,7 +414,6 @@ pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         Err(_) => return Err(fail(&error_url, "unable_to_create_session")),
     };
     set_session_cookie(call, &session, &user, None).await;
-    call.note_session(true, &session, &user);
     let location = if is_new { field("newUserURL").unwrap_or(callback_url) } else { callback_url };
     Err(ApiError::redirect(location))
 }

@@ -173,16 +173,6 @@ async fn call_fn(call: &Call<'_>, path: &[String], args: Vec<Value>) -> Result<V
     call.ctx.call_option(&segments, args).await.map_err(|m| failed(&m))
 }
 
-/// What `generateName` gets as its endpoint `ctx`.
-fn context_arg(call: &Call<'_>) -> Value {
-    let params: Map<String, Value> = call.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let request = match (&call.request_line, &call.headers) {
-        (Some((method, url)), Some(headers)) => crate::callbacks::request_arg(method, url, headers),
-        _ => Value::Null,
-    };
-    json!({ "path": call.path, "params": params, "body": call.body, "query": call.query, "request": request })
-}
-
 /// Upstream's `getAnonUserEmail`: `generateRandomEmail()` when it gives something (checked
 /// with `z.email()`), else `temp-<id>@<emailDomainName>`, else the placeholder address.
 async fn anonymous_email(call: &Call<'_>) -> Result<String, ApiError> {
@@ -206,7 +196,7 @@ async fn anonymous_email(call: &Call<'_>) -> Result<String, ApiError> {
 /// `(await generateName?.(ctx)) || "Anonymous"`.
 async fn anonymous_name(call: &Call<'_>) -> Result<String, ApiError> {
     let Some(path) = &options(call).generate_name else { return Ok("Anonymous".to_owned()) };
-    match call_fn(call, path, vec![context_arg(call)]).await? {
+    match call_fn(call, path, vec![call.context_arg()]).await? {
         Value::String(s) if !s.is_empty() => Ok(s),
         v if !crate::validate::is_truthy(&v) => Ok("Anonymous".to_owned()),
         other => {

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use crate::context::{Call, Outgoing};
 use crate::error::ApiError;
@@ -50,20 +50,10 @@ fn options<'c>(call: &Call<'c>) -> &'c Options {
     call.ctx.options.plugins.state::<Options>("custom-session").expect("custom-session plugin state")
 }
 
-/// What the function gets as `ctx` (the Node layer adds `request` and `headers`).
-fn context_arg(call: &Call<'_>) -> Value {
-    let params: Map<String, Value> = call.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let request = match (&call.request_line, &call.headers) {
-        (Some((method, url)), Some(headers)) => crate::callbacks::request_arg(method, url, headers),
-        _ => Value::Null,
-    };
-    json!({ "path": call.path, "params": params, "body": call.body, "query": call.query, "request": request })
-}
-
 /// The function's answer for one `{ session, user }`; what it throws is the endpoint's error.
 async fn reshape(call: &Call<'_>, session: Value) -> Result<Value, ApiError> {
     let path: Vec<&str> = options(call).reshape.iter().map(String::as_str).collect();
-    call.ctx.call_option(&path, vec![session, context_arg(call)]).await.map_err(|m| thrown(&m).or(ApiError::empty(500)))
+    call.ctx.call_option(&path, vec![session, call.context_arg()]).await.map_err(|m| thrown(&m).or(ApiError::empty(500)))
 }
 
 /// `GET /get-session`: the core's answer (same cache, refresh and cookies) through the

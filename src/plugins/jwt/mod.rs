@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::context::{AuthContext, Call};
 use crate::db::adapter::FindMany;
+use crate::db::models::full_row;
 use crate::db::schema::{Kind, Table, col, optional};
 use crate::error::{ApiError, OrInternal};
 use crate::options::OptionsError;
@@ -37,11 +38,43 @@ pub static JWKS: Table = Table {
     ]),
 };
 
+#[derive(Clone, Copy)]
 enum Expiration {
     /// A duration string (`"15m"`), counted from `iat`.
     Duration(i64),
     /// Seconds since the epoch: upstream takes a number as an absolute time.
     At(i64),
+}
+
+/// `jwt.issuer`, `jwt.audience`, `jwt.expirationTime`: the plugin's, or a `signJWT` call's
+/// `overrideOptions.jwt` (which replaces them as a whole, as upstream's shallow merge does).
+#[derive(Clone)]
+struct Claims {
+    issuer: Option<String>,
+    audience: Option<Value>,
+    expiration: Expiration,
+}
+
+impl Claims {
+    fn parse(jwt: &Map<String, Value>) -> Result<Claims, String> {
+        let expiration =
+            match jwt.get("expirationTime") {
+                None | Some(Value::Null) => Expiration::Duration(15 * 60),
+                Some(Value::Number(n)) => Expiration::At(n.as_f64().unwrap_or(0.0) as i64),
+                Some(Value::String(s)) => match parse_iso(s) {
+                    Some(ms) => Expiration::At(ms.div_euclid(1000)),
+                    None => Expiration::Duration(duration_seconds(s).ok_or_else(|| {
+                        format!("Invalid time string format: \"{s}\". Use formats like \"7d\", \"30m\", \"1 hour\", etc.")
+                    })?),
+                },
+                Some(_) => return Err("expected a number, a time string or a Date".into()),
+            };
+        Ok(Claims {
+            issuer: jwt.get("issuer").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned),
+            audience: jwt.get("audience").filter(|a| a.is_string() || a.is_array()).cloned(),
+            expiration,
+        })
+    }
 }
 
 struct Options {
@@ -51,9 +84,7 @@ struct Options {
     rotation_interval_s: Option<i64>,
     grace_period_s: i64,
     remote_url: Option<String>,
-    issuer: Option<String>,
-    audience: Option<Value>,
-    expiration: Expiration,
+    claims: Claims,
     define_payload: Option<Vec<String>>,
     get_subject: Option<Vec<String>>,
     custom_sign: Option<Vec<String>>,
@@ -99,31 +130,17 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
             "options.jwks.keyPairConfig.alg must be specified when options.jwks.remoteUrl is used for OpenID metadata",
         ));
     }
-    let expiration = match jwt.get("expirationTime") {
-        None | Some(Value::Null) => Expiration::Duration(15 * 60),
-        Some(Value::Number(n)) => Expiration::At(n.as_f64().unwrap_or(0.0) as i64),
-        Some(Value::String(s)) => match parse_iso(s) {
-            Some(ms) => Expiration::At(ms.div_euclid(1000)),
-            None => Expiration::Duration(duration_seconds(s).ok_or_else(|| {
-                options.invalid(
-                    "jwt.expirationTime",
-                    format!("Invalid time string format: \"{s}\". Use formats like \"7d\", \"30m\", \"1 hour\", etc."),
-                )
-            })?),
-        },
-        Some(_) => return Err(options.invalid("jwt.expirationTime", "expected a number, a time string or a Date")),
-    };
+    let claims = Claims::parse(&jwt).map_err(|why| options.invalid("jwt.expirationTime", why))?;
     let function = |key: &str| has_fn(key).then(|| options.function_path(&["jwt", key]));
     let state = Options {
         alg,
         modulus_length,
         encrypt_private_keys: jwks.get("disablePrivateKeyEncryption") != Some(&Value::Bool(true)),
-        rotation_interval_s: seconds("rotationInterval"),
+        // 0 means no rotation, as upstream's falsy check.
+        rotation_interval_s: seconds("rotationInterval").filter(|s| *s > 0),
         grace_period_s: seconds("gracePeriod").unwrap_or(2_592_000),
         remote_url,
-        issuer: jwt.get("issuer").and_then(Value::as_str).map(str::to_owned),
-        audience: jwt.get("audience").filter(|a| a.is_string() || a.is_array()).cloned(),
-        expiration,
+        claims,
         define_payload: function("definePayload"),
         get_subject: function("getSubject"),
         custom_sign: function("sign"),
@@ -263,12 +280,14 @@ fn base_origin(call: &Call<'_>) -> String {
 
 /// Upstream's `signJWT`: `exp`, `iss`, `aud` filled in, signed with the current key (or the
 /// app's `jwt.sign`).
-async fn sign_payload(call: &Call<'_>, mut payload: Map<String, Value>) -> Result<String, ApiError> {
+async fn sign_payload(call: &Call<'_>, mut payload: Map<String, Value>, claims: &Claims) -> Result<String, ApiError> {
     let ctx = call.ctx;
     let o = options(ctx);
+    // A null claim is a missing one (upstream's `??`): no token goes out without `exp`.
+    payload.retain(|k, v| !(v.is_null() && matches!(k.as_str(), "exp" | "iss" | "aud" | "iat" | "nbf")));
     let iat = payload.get("iat").and_then(Value::as_i64);
     if !payload.contains_key("exp") {
-        let exp = match o.expiration {
+        let exp = match claims.expiration {
             Expiration::At(at) => at,
             Expiration::Duration(seconds) => iat.unwrap_or(now_ms() / 1000) + seconds,
         };
@@ -276,12 +295,12 @@ async fn sign_payload(call: &Call<'_>, mut payload: Map<String, Value>) -> Resul
     }
     let origin = base_origin(call);
     if !payload.contains_key("iss") {
-        payload.insert("iss".into(), json!(o.issuer.clone().unwrap_or_else(|| origin.clone())));
+        payload.insert("iss".into(), json!(claims.issuer.clone().unwrap_or_else(|| origin.clone())));
     }
     if !payload.contains_key("aud") {
-        payload.insert("aud".into(), o.audience.clone().unwrap_or_else(|| json!(origin)));
+        payload.insert("aud".into(), claims.audience.clone().unwrap_or_else(|| json!(origin)));
     }
-    if origin.is_empty() && (o.issuer.is_none() || o.audience.is_none()) {
+    if origin.is_empty() && (claims.issuer.is_none() || claims.audience.is_none()) {
         ctx.logger.warn(
             "[better-auth] The JWT plugin signed a JWT without an issuer or audience; set `baseURL` or `jwt.issuer` / `jwt.audience`",
         );
@@ -330,7 +349,7 @@ async fn session_token(call: &Call<'_>, session: Value) -> Result<String, ApiErr
     }
     let sub = subject.or_else(|| session.pointer("/user/id").and_then(Value::as_str).map(str::to_owned));
     payload.insert("sub".into(), json!(sub));
-    sign_payload(call, payload).await
+    sign_payload(call, payload, &o.claims).await
 }
 
 /// `GET /jwks`: every key still in its grace period, public parts only, `kid` = row id.
@@ -375,16 +394,15 @@ async fn get_token(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::Json(json!({ "token": token })))
 }
 
-/// `set-auth-jwt` on every get-session answer that has a session.
+/// `set-auth-jwt` on every get-session answer that has a session: the session the request
+/// came with (or the one it made), as stored, whatever shape the answer was given.
 async fn set_jwt_header(call: &mut Call<'_>, result: Result<Reply, ApiError>) -> Result<Reply, ApiError> {
     if options(call.ctx).disable_header {
         return result;
     }
-    let Ok(Reply::Json(session)) = &result else { return result };
-    if session.get("session").is_none_or(Value::is_null) {
-        return result;
-    }
-    let token = session_token(call, session.clone()).await?;
+    let Some((session, user)) = call.session.as_deref().or(call.issued_session.as_deref()) else { return result };
+    let raw = json!({ "session": full_row(session, &session.hidden), "user": full_row(user, &user.hidden) });
+    let token = session_token(call, raw).await?;
     call.out.set_header("set-auth-jwt", token);
     call.out.expose_header("set-auth-jwt");
     result
@@ -394,12 +412,21 @@ async fn set_jwt_header(call: &mut Call<'_>, result: Result<Reply, ApiError>) ->
 async fn sign_jwt(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let body = BodyReader::object(&call.body);
     let payload = body.value("payload").cloned();
-    body.value("overrideOptions");
+    let overrides = body.value("overrideOptions").cloned();
     body.finish()?;
     let Some(Value::Object(payload)) = payload else {
         return Err(ApiError::validation("[body.payload] Invalid input: expected record, received undefined"));
     };
-    let token = sign_payload(call, payload).await?;
+    let claims = match overrides.as_ref().and_then(|o| o.get("jwt")) {
+        None => options(call.ctx).claims.clone(),
+        Some(Value::Object(jwt)) => Claims::parse(jwt).map_err(|why| ApiError::validation(format!("[body.overrideOptions.jwt] {why}")))?,
+        Some(_) => return Err(ApiError::validation("[body.overrideOptions.jwt] Invalid input: expected object")),
+    };
+    if let Some(other) = overrides.as_ref().and_then(Value::as_object).and_then(|o| o.keys().find(|k| *k != "jwt")) {
+        // Key and storage overrides would sign with something other than the JWKS: refused, not ignored.
+        return Err(ApiError::validation(format!("[body.overrideOptions.{other}] is not supported by better-auth-rs yet")));
+    }
+    let token = sign_payload(call, payload, &claims).await?;
     Ok(Reply::Json(json!({ "token": token })))
 }
 
@@ -432,17 +459,21 @@ async fn verified(call: &Call<'_>, token: &str, issuer: Option<String>) -> Resul
         return Ok(None);
     }
     let now = now_ms() / 1000;
+    // As jose: time claims, when present, must be numbers.
+    if ["exp", "nbf", "iat"].iter().any(|k| payload.get(*k).is_some_and(|v| !v.is_number())) {
+        return Ok(None);
+    }
     let number = |k: &str| payload.get(k).and_then(Value::as_f64);
     if number("exp").is_some_and(|exp| exp <= now as f64) || number("nbf").is_some_and(|nbf| nbf > now as f64) {
         return Ok(None);
     }
-    let expected_issuer = issuer.or_else(|| o.issuer.clone()).or_else(|| ctx.options.base_origin.clone());
+    let expected_issuer = issuer.filter(|i| !i.is_empty()).or_else(|| o.claims.issuer.clone()).or_else(|| ctx.options.base_origin.clone());
     if let Some(expected) = expected_issuer
         && payload.get("iss").and_then(Value::as_str) != Some(expected.as_str())
     {
         return Ok(None);
     }
-    let expected_audience: Vec<String> = match o.audience.clone().or_else(|| ctx.options.base_origin.clone().map(Value::String)) {
+    let expected_audience: Vec<String> = match o.claims.audience.clone().or_else(|| ctx.options.base_origin.clone().map(Value::String)) {
         Some(Value::String(a)) => vec![a],
         Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),

@@ -79,20 +79,10 @@ fn default_method(call: &Call<'_>) -> Option<String> {
     Some(method.to_owned())
 }
 
-/// What the app's functions get as `ctx`.
-fn context_arg(call: &Call<'_>) -> Value {
-    let params: Map<String, Value> = call.params.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let request = match (&call.request_line, &call.headers) {
-        (Some((method, url)), Some(headers)) => crate::callbacks::request_arg(method, url, headers),
-        _ => Value::Null,
-    };
-    json!({ "path": call.path, "params": params, "body": call.body, "query": call.query, "request": request })
-}
-
 async fn resolve_method(call: &Call<'_>) -> Option<String> {
     if let Some(path) = &options(call).custom_resolve {
         let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-        match call.ctx.call_option(&segments, vec![context_arg(call)]).await {
+        match call.ctx.call_option(&segments, vec![call.context_arg()]).await {
             Ok(Value::String(s)) => return Some(s),
             Ok(Value::Null) | Err(_) => {}
             Ok(_) => return None,
@@ -149,7 +139,7 @@ async fn store(call: &mut Call<'_>, method: &str, mut result: Result<Reply, ApiE
 async fn permitted(call: &Call<'_>, method: &str) -> bool {
     let Some(path) = &options(call).before_store_cookie else { return true };
     let segments: Vec<&str> = path.iter().map(String::as_str).collect();
-    match call.ctx.call_option(&segments, vec![context_arg(call), json!(method)]).await {
+    match call.ctx.call_option(&segments, vec![call.context_arg(), json!(method)]).await {
         Ok(answer) => crate::validate::is_truthy(&answer),
         Err(_) => {
             call.ctx.logger.error("[LastLoginMethod] Error in beforeStoreCookie hook");

@@ -235,21 +235,8 @@ async fn sign_in_username(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     }
     let normalized = normalize(call, &options(call).normalize, &username).await?;
     let found = ctx.db.find_user_with_password_by("username", &normalized).await.or_internal(&ctx.logger, "sign-in lookup")?;
-    let (user, hash) = match found {
-        Some((user, Some(hash))) => (user, hash),
-        Some((_, None)) => return Err(wrong()),
-        None => {
-            // Same cost as a real check: the answer must not reveal whether the username exists.
-            ctx.hasher.verify_dummy(&password).await;
-            ctx.logger.warn("User not found");
-            return Err(wrong());
-        }
-    };
-    if !ctx.verify_password(&password, &hash).await.or_internal(&ctx.logger, "password verification")? {
-        ctx.logger.warn("Invalid password");
-        return Err(wrong());
-    }
-    crate::routes::sign_in::finish_password_sign_in(call, user, callback_url, remember_me).await
+    let Some(user) = crate::routes::sign_in::password_matches(ctx, found, &password).await? else { return Err(wrong()) };
+    crate::routes::sign_in::finish_password_sign_in(call, user, callback_url, remember_me, 500).await
 }
 
 /// `POST /is-username-available`.
