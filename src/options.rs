@@ -500,7 +500,13 @@ impl AuthOptions {
         options.providers = crate::oauth::providers::parse(raw, from_plugins, &mut warnings)?;
         options.account_linking = AccountLinking::parse(raw)?;
         options.encrypt_oauth_tokens = raw.pointer("/account/encryptOAuthTokens") == Some(&Value::Bool(true));
-        Names::new(options.database.dialect, &options.renames, &options.user_fields, &options.session_fields).check()?;
+        // Plugins' `schema` renames of their own tables join the core's.
+        for plugin in options.plugins.iter() {
+            options.renames.tables.extend(plugin.renames.tables.clone());
+            options.renames.columns.extend(plugin.renames.columns.clone());
+        }
+        let plugin_tables: Vec<crate::db::schema::Table> = options.plugins.iter().flat_map(|p| p.tables.iter().cloned()).collect();
+        Names::new(options.database.dialect, &options.renames, &options.user_fields, &options.session_fields, &plugin_tables).check()?;
         Ok((options, warnings))
     }
 }

@@ -53,6 +53,33 @@ for (const dialect of DIALECTS) {
       assert.equal(again.status, 400);
     });
 
+    it("plugin schema renames: the same tables and columns as upstream's, shared both ways", async () => {
+      const database = await fresh();
+      const baseURL = "http://auth.test";
+      const renamed = (p) => [
+        p.username({ schema: { user: { fields: { username: "handle", displayUsername: "shown_name" } } } }),
+        p.jwt({ schema: { jwks: { modelName: "jwt_keys", fields: { publicKey: "public_key", privateKey: "private_key" } } } }),
+      ];
+      const upstream = await serve({ impl: "upstream", database, options: { baseURL, emailAndPassword: await upstreamPasswordOptions(), plugins: renamed(await pluginsOf("upstream")) } });
+      const theirs = new Client(upstream.url);
+      const up = await theirs.post("/api/auth/sign-up/email", { name: "R", email: `r-${dialect}-${Date.now()}@example.com`, password: "password123", username: `Ren_${dialect}` });
+      assert.equal(up.status, 200, up.text);
+      const upstreamKid = decodeProtectedHeader((await theirs.request("/api/auth/token")).data.token).kid;
+      const ours = await serve({ database, options: { baseURL, plugins: renamed(await pluginsOf("ours")) } });
+      const here = await new Client(ours.url).post("/api/auth/sign-in/username", { username: `ren_${dialect}`, password: "password123" });
+      assert.equal(here.status, 200, here.text);
+      assert.equal(here.data.user.displayUsername, `Ren_${dialect}`);
+      const token = (await new Client(ours.url).request("/api/auth/token", { headers: { cookie: theirs.cookieHeader() } })).data.token;
+      assert.equal(decodeProtectedHeader(token).kid, upstreamKid, "upstream's key, read from the renamed table");
+      assert.ok((await upstream.auth.api.verifyJWT({ body: { token } })).payload);
+      const plan = await upstreamMigrationPlan(database, { plugins: renamed(await pluginsOf("upstream")) });
+      assert.deepEqual(plan, { created: [], added: [], indexes: [] });
+      const rows = await database.query(dialect === "mysql" ? "select `handle`, `shown_name` from `user`" : 'select "handle", "shown_name" from "user"');
+      assert.deepEqual(rows.map((r) => r.handle), [`ren_${dialect}`]);
+      const { username } = await pluginsOf("ours");
+      await assert.rejects(startServer({ database, options: { plugins: [username({ schema: { user: { fields: { nickname: "x" } } } })] } }), /plugins\[username\]\.schema\.user\.fields\.nickname/);
+    });
+
     it("runs on a database upstream migrated with the same plugins", async () => {
       const database = await fresh();
       // One baseURL, so both sides expect the same issuer and audience.

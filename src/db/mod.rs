@@ -270,7 +270,7 @@ macro_rules! plan_on {
 
 impl Database {
     pub fn new(config: DatabaseConfig, store: StoreOptions, logger: Logger) -> Self {
-        let names = Names::new(config.dialect, &store.renames, &store.user_fields, &store.session_fields);
+        let names = Names::new(config.dialect, &store.renames, &store.user_fields, &store.session_fields, &store.plugin_tables);
         let field_sql = FieldSql::new(&names, &store.user_fields, &store.session_fields);
         Database { config, store, names, field_sql, logger, pool: OnceCell::new() }
     }

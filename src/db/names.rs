@@ -89,7 +89,7 @@ impl Renames {
 }
 
 struct Model {
-    name: &'static str,
+    name: String,
     table: String,
     /// (field, column), the core fields first, then additional fields.
     fields: Vec<(String, String)>,
@@ -105,8 +105,15 @@ pub struct Names {
 }
 
 impl Names {
-    pub fn new(dialect: Dialect, renames: &Renames, user_fields: &[FieldDef], session_fields: &[FieldDef]) -> Names {
-        let models: Vec<Model> = MODELS
+    /// `plugin_tables`: plugins' own tables, renamed by `renames` too (their `schema` option).
+    pub fn new(
+        dialect: Dialect,
+        renames: &Renames,
+        user_fields: &[FieldDef],
+        session_fields: &[FieldDef],
+        plugin_tables: &[schema::Table],
+    ) -> Names {
+        let mut models: Vec<Model> = MODELS
             .iter()
             .map(|&model| {
                 let extra: &[FieldDef] = match model {
@@ -120,12 +127,25 @@ impl Names {
                     (field, column)
                 });
                 Model {
-                    name: model,
+                    name: model.to_owned(),
                     table: renames.tables.get(model).cloned().unwrap_or_else(|| model.to_owned()),
                     fields: core.chain(extra.iter().map(|f| (f.name.clone(), f.column.clone()))).collect(),
                 }
             })
             .collect();
+        for table in plugin_tables {
+            let model = table.name.to_string();
+            let fields = table
+                .columns
+                .iter()
+                .map(|c| {
+                    let field = c.name.to_string();
+                    let column = renames.columns.get(&(model.clone(), field.clone())).cloned().unwrap_or_else(|| field.clone());
+                    (field, column)
+                })
+                .collect();
+            models.push(Model { table: renames.tables.get(&model).cloned().unwrap_or_else(|| model.clone()), name: model, fields });
+        }
         let identity = models.iter().all(|m| m.table == m.name && m.fields.iter().all(|(f, c)| f == c));
         Names { dialect, models, identity, rewritten: RwLock::default() }
     }
@@ -144,7 +164,7 @@ impl Names {
 
     /// Upstream's names, for a dialect.
     pub fn defaults(dialect: Dialect) -> Names {
-        Names::new(dialect, &Renames::default(), &[], &[])
+        Names::new(dialect, &Renames::default(), &[], &[], &[])
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -198,8 +218,8 @@ impl Names {
         };
         // Pass 1: the tables, their positions and aliases.
         let mut table_at = std::collections::HashSet::new();
-        let mut aliases: HashMap<String, &'static str> = HashMap::new();
-        let mut only_model: Option<&'static str> = None;
+        let mut aliases: HashMap<String, &str> = HashMap::new();
+        let mut only_model: Option<&str> = None;
         let mut models_seen = 0;
         for (k, &i) in significant.iter().enumerate() {
             let Tok::Quoted(name) = tokens[i] else { continue };
@@ -212,9 +232,9 @@ impl Names {
             let Some(model) = introduced.then(|| self.model(name)).flatten() else { continue };
             table_at.insert(i);
             models_seen += 1;
-            only_model = Some(model.name);
+            only_model = Some(model.name.as_str());
             if let Some(alias) = word(k + 1).filter(|w| !KEYWORDS.contains(&w.as_str())) {
-                aliases.insert(alias, model.name);
+                aliases.insert(alias, model.name.as_str());
             }
         }
         let single = if models_seen == 1 { only_model } else { None };
@@ -360,7 +380,7 @@ mod tests {
     fn names(options: Value) -> Names {
         let renames = Renames::parse(&options).unwrap();
         let fields = crate::fields::parse_fields("user", Some(&json!({ "role": { "type": "string", "fieldName": "user_role" } }))).unwrap();
-        Names::new(Dialect::Sqlite, &renames, &fields, &[])
+        Names::new(Dialect::Sqlite, &renames, &fields, &[], &[])
     }
 
     #[test]
@@ -420,6 +440,6 @@ mod tests {
         assert!(Renames::parse(&json!({ "session": { "modelName": "a b" } })).is_err());
         assert!(Renames::parse(&json!({ "session": { "modelName": "user" } })).unwrap_err().0.contains("share one table"));
         let r = Renames::parse(&json!({ "user": { "fields": { "name": "email" } } })).unwrap();
-        assert!(Names::new(Dialect::Sqlite, &r, &[], &[]).check().is_err());
+        assert!(Names::new(Dialect::Sqlite, &r, &[], &[], &[]).check().is_err());
     }
 }

@@ -113,6 +113,8 @@ pub struct Plugin {
     pub session_fields: Vec<FieldDef>,
     /// Tables of its own, as upstream's migration creates them (`schema.<model>`).
     pub tables: Vec<crate::db::schema::Table>,
+    /// Its `schema` option's renames of those tables and their columns.
+    pub renames: crate::db::names::Renames,
     /// Merged into `auth.$ERROR_CODES`.
     pub error_codes: &'static [ErrorCode],
     pub rate_limits: Vec<RateLimitRule>,
@@ -131,6 +133,7 @@ impl Plugin {
             user_fields: Vec::new(),
             session_fields: Vec::new(),
             tables: Vec::new(),
+            renames: Default::default(),
             error_codes: &[],
             rate_limits: Vec::new(),
             providers: Vec::new(),

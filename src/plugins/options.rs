@@ -137,6 +137,49 @@ impl<'a> PluginOptions<'a> {
         Ok(map)
     }
 
+    /// Upstream's plugin `schema` option: `{ <model>: { modelName?, fields?: { <field>: "<column>" } } }`
+    /// for the models (and their fields) this plugin declares, checked strictly.
+    pub fn schema(&mut self, models: &[(&str, &[&str])]) -> Result<crate::db::names::Renames, OptionsError> {
+        use crate::db::names::is_identifier;
+        let mut renames = crate::db::names::Renames::default();
+        let Some(schema) = self.object("schema")? else { return Ok(renames) };
+        let unknown = |path: String, id: &str| {
+            OptionsError(format!("better-auth-rs: unknown option `{path}`: the {id} plugin has no such option (check the spelling)"))
+        };
+        for (model, section) in &schema {
+            let Some((_, fields)) = models.iter().find(|(m, _)| m == model) else {
+                return Err(unknown(self.path(&format!("schema.{model}")), self.id));
+            };
+            let Some(section) = section.as_object() else { return Err(self.invalid(&format!("schema.{model}"), "expected an object")) };
+            for (key, value) in section {
+                let path = format!("schema.{model}.{key}");
+                match (key.as_str(), value) {
+                    ("modelName", Value::String(table)) if is_identifier(table) => {
+                        renames.tables.insert((*model).to_owned(), table.clone());
+                    }
+                    ("fields", Value::Object(map)) => {
+                        for (field, column) in map {
+                            if !fields.contains(&field.as_str()) {
+                                return Err(unknown(self.path(&format!("{path}.{field}")), self.id));
+                            }
+                            match column.as_str().filter(|c| is_identifier(c)) {
+                                Some(c) => renames.columns.insert(((*model).to_owned(), field.clone()), c.to_owned()),
+                                None => {
+                                    return Err(
+                                        self.invalid(&format!("{path}.{field}"), "expected a plain column name (letters, digits, _)")
+                                    );
+                                }
+                            };
+                        }
+                    }
+                    ("modelName" | "fields", _) => return Err(self.invalid(&path, "expected a table name / an object of field -> column")),
+                    _ => return Err(unknown(self.path(&path), self.id)),
+                }
+            }
+        }
+        Ok(renames)
+    }
+
     /// Upstream options this version accepts but does not honour yet: one warning each.
     pub fn not_yet(&mut self, keys: &[&str]) {
         for key in keys {

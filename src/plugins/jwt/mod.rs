@@ -147,7 +147,9 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
         disable_header: options.bool("disableSettingJwtHeader")?.unwrap_or(false),
         mint: tokio::sync::Mutex::new(()),
     };
-    options.not_yet(&["schema", "adapter", "sessionCookieCache"]);
+    let fields: Vec<&str> = JWKS.columns.iter().map(|c| c.name.as_ref()).filter(|n| *n != "id").collect();
+    let renames = options.schema(&[("jwks", &fields)])?;
+    options.not_yet(&["adapter", "sessionCookieCache"]);
 
     let mut plugin = Plugin::new("jwt");
     // The JWKS path is an option; one small string per instance lives as long as the process.
@@ -162,6 +164,7 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     ];
     plugin.hooks.push(Hook { matcher: |call| call.path == "/get-session", run: HookKind::After(after_hook!(set_jwt_header)) });
     plugin.tables.push(JWKS.clone());
+    plugin.renames = renames;
     plugin.state = Arc::new(state);
     Ok(plugin)
 }

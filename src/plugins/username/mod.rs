@@ -99,7 +99,12 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     }
     let immutable = options.bool("immutableUsername")?.unwrap_or(false);
     let display_username = options.bool("displayUsername")?.unwrap_or(true);
-    options.not_yet(&["schema"]);
+    let renames = options.schema(&[("user", &["username", "displayUsername"])])?;
+    if renames.tables.contains_key("user") {
+        options
+            .warn("option `plugins[username].schema.user.modelName` has no effect (upstream ignores it too); use `user.modelName`".into());
+    }
+    let column = |field: &str| renames.columns.get(&("user".to_owned(), field.to_owned())).cloned().unwrap_or_else(|| field.to_owned());
 
     let mut plugin = Plugin::new("username");
     plugin.error_codes = e::ALL;
@@ -114,9 +119,9 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
         matcher: |call| call.path == "/sign-up/email" || call.path == "/update-user",
         run: HookKind::Before(before_hook!(check_user_input)),
     }];
-    plugin.user_fields.push(string_field("username", true));
+    plugin.user_fields.push(string_field("username", &column("username"), true));
     if display_username {
-        plugin.user_fields.push(string_field("displayUsername", false));
+        plugin.user_fields.push(string_field("displayUsername", &column("displayUsername"), false));
     }
     plugin.state = Arc::new(Options {
         min_length,
@@ -143,10 +148,10 @@ fn normalization(options: &mut PluginOptions<'_>, key: &str, default: Normalize)
 }
 
 /// Upstream's schema: optional strings; `username` unique and sortable.
-fn string_field(name: &str, unique: bool) -> FieldDef {
+fn string_field(name: &str, column: &str, unique: bool) -> FieldDef {
     FieldDef {
         name: name.to_owned(),
-        column: name.to_owned(),
+        column: column.to_owned(),
         field_type: FieldType::String,
         required: Some(false),
         input: true,
