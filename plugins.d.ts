@@ -59,8 +59,8 @@ export interface UsernameOptions {
   immutableUsername?: boolean;
   /** Default true: a `displayUsername` field beside `username`. */
   displayUsername?: boolean;
-  /** Not supported yet (warned): renaming the fields. */
-  schema?: unknown;
+  /** Column names for the fields. */
+  schema?: { user?: { fields?: { username?: string; displayUsername?: string } } };
 }
 
 export interface UsernameApi {
@@ -134,8 +134,9 @@ export interface JwtOptions {
     sign?: (payload: Record<string, unknown>) => string | Promise<string>;
   };
   disableSettingJwtHeader?: boolean;
+  /** The `jwks` table's name and columns. */
+  schema?: { jwks?: { modelName?: string; fields?: Partial<Record<"publicKey" | "privateKey" | "createdAt" | "expiresAt" | "alg" | "crv", string>> } };
   /** Not supported yet (warned). */
-  schema?: unknown;
   adapter?: unknown;
   sessionCookieCache?: boolean;
 }
