@@ -108,4 +108,25 @@ describe("change-email", () => {
       await server.close();
     }
   });
+
+  it("a change link is single-use under concurrency: of 20 simultaneous uses one changes the email", async () => {
+    for (const changeEmail of [{ enabled: true }, { enabled: true, sendChangeEmailConfirmation: true }]) {
+      const { server, mails } = await setup(changeEmail);
+      try {
+        const { c, email } = await signedIn(server, { verify: Boolean(changeEmail.sendChangeEmailConfirmation), mails });
+        const newEmail = uniqueEmail("race");
+        await c.post("/api/auth/change-email", { newEmail });
+        if (changeEmail.sendChangeEmailConfirmation) await rawRequest(server.url, pathOf(mails.confirmation.at(-1).url).replace(/&callbackURL=.*/, ""));
+        const link = pathOf(mails.verification.at(-1).url).replace(/&callbackURL=.*/, "");
+        const uses = await Promise.all(Array.from({ length: 20 }, () => rawRequest(server.url, link)));
+        const statuses = uses.map((r) => r.status).sort();
+        assert.deepEqual(statuses, [200, ...Array(19).fill(401)], `${JSON.stringify(changeEmail)}: ${statuses}`);
+        assert.ok(uses.filter((r) => r.status === 401).every((r) => r.data.code === "INVALID_TOKEN"));
+        assert.equal((await new Client(server.url).post("/api/auth/sign-in/email", { email: newEmail, password: "password123" })).status, 200);
+        assert.equal((await new Client(server.url).post("/api/auth/sign-in/email", { email, password: "password123" })).status, 401);
+      } finally {
+        await server.close();
+      }
+    }
+  });
 });

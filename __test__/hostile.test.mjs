@@ -134,3 +134,28 @@ describe("hostile input suite", () => {
     }
   });
 });
+
+describe("hostile redirect targets", () => {
+  it("CR/LF in a callbackURL never splits a header or crashes a request: answered as upstream (302 with it stripped)", async () => {
+    const targets = ["http://localhost:5173/done\r\nSet-Cookie: pwned=1", "http://localhost:5173/a\rb\nc", "/done\r\nSet-Cookie: pwned=1"];
+    const results = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await startServer({ impl });
+      try {
+        results[impl] = [];
+        for (const target of targets) {
+          const r = await rawRequest(server.url, `/api/auth/verify-email?token=bad&callbackURL=${encodeURIComponent(target)}`);
+          results[impl].push({ status: r.status, location: r.headers.location ?? null, cookies: r.headers["set-cookie"] ?? [] });
+        }
+      } finally {
+        await server.close();
+      }
+    }
+    assert.deepEqual(results.ours, results.upstream);
+    assert.deepEqual(results.ours.map((r) => r.status), [302, 302, 403]);
+    for (const r of results.ours) {
+      assert.ok(!/[\r\n]/.test(r.location ?? ""), r.location);
+      assert.deepEqual(r.cookies, []);
+    }
+  });
+});

@@ -93,3 +93,62 @@ pub fn encode_uri_component(s: &str) -> String {
         .remove(b')');
     percent_encoding::utf8_percent_encode(s, SET).to_string()
 }
+
+/// Upstream's `appendQueryParams` (`packages/core/src/utils/url.ts`): the URL parsed as a browser
+/// would (tabs and newlines dropped, spaces encoded), the pairs appended to its query, and a
+/// root-relative input kept relative. `None` for what upstream refuses (`//host`, `/\\host`, junk).
+pub fn append_query_params(input: &str, pairs: &[(&str, &str)]) -> Option<String> {
+    const REFERENCE: &str = "https://better-auth.invalid";
+    let relative = input.starts_with('/');
+    if input.starts_with("//") || input.starts_with("/\\") {
+        return None;
+    }
+    let reference = url::Url::parse(REFERENCE).ok()?;
+    let mut parsed = if relative { reference.join(input).ok()? } else { url::Url::parse(input).ok()? };
+    if relative && parsed.origin() != reference.origin() {
+        return None;
+    }
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        query.append_pair(k, v);
+    }
+    let query = query.finish();
+    if !query.is_empty() {
+        let joined = match parsed.query().filter(|q| !q.is_empty()) {
+            Some(existing) if existing.ends_with('&') => format!("{existing}{query}"),
+            Some(existing) => format!("{existing}&{query}"),
+            None => query,
+        };
+        parsed.set_query(Some(&joined));
+    }
+    let href = parsed.to_string();
+    Some(if relative { href[parsed.origin().ascii_serialization().len()..].to_owned() } else { href })
+}
+
+/// [`append_query_params`], or for a URL it cannot parse (already refused by the callback
+/// checks, so not expected) the pairs appended as text.
+pub fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
+    append_query_params(url, pairs).unwrap_or_else(|| {
+        let query: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        format!("{url}{}{query}", if url.contains('?') { '&' } else { '?' })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::append_query_params;
+
+    #[test]
+    fn query_params_are_appended_as_upstream_does() {
+        let e = [("error", "INVALID_TOKEN")];
+        assert_eq!(
+            append_query_params("http://localhost:5173/done\r\nx y", &e).unwrap(),
+            "http://localhost:5173/donex%20y?error=INVALID_TOKEN"
+        );
+        assert_eq!(append_query_params("/welcome?ref=a&", &e).unwrap(), "/welcome?ref=a&error=INVALID_TOKEN");
+        assert_eq!(append_query_params("/welcome?ref=a", &e).unwrap(), "/welcome?ref=a&error=INVALID_TOKEN");
+        assert_eq!(append_query_params("https://app.test", &e).unwrap(), "https://app.test/?error=INVALID_TOKEN");
+        assert_eq!(append_query_params("//evil.test/x", &e), None);
+        assert_eq!(append_query_params("/\\evil.test", &e), None);
+    }
+}

@@ -191,6 +191,11 @@ pub fn respond(result: Result<Reply, ApiError>, out: Outgoing) -> Response {
         }
     };
     headers.extend(out.cookies.header_values().map(|c| ("set-cookie".to_owned(), c.to_owned())));
+    // CR and LF cannot be in a header (Node would throw, and they would split it): upstream
+    // strips them from redirect targets; so do we, from every value.
+    for (_, value) in headers.iter_mut().filter(|(_, v)| v.contains(['\r', '\n'])) {
+        value.retain(|c| c != '\r' && c != '\n');
+    }
     Response { status, headers, body }
 }
 

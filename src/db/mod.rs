@@ -661,6 +661,37 @@ impl Database {
         self.user_changed(user_id).await
     }
 
+    /// As [`Database::update_user_email`], only while the user's email is still `from`: of
+    /// concurrent uses of one change-email link, one wins. `Ok(None)`: it was already changed
+    /// (or the user is gone).
+    pub async fn change_user_email(
+        &self,
+        user_id: &str,
+        from: &str,
+        to: &str,
+        verified: bool,
+        now: Millis,
+    ) -> Result<Option<User>, DbError> {
+        let changed = on_pool!(self.pool().await?, |p, d| {
+            sqlx::query(sql!(
+                self.names,
+                r#"update "user" set "email" = ?, "emailVerified" = ?, "updatedAt" = ? where "id" = ? and lower("email") = ?"#
+            ))
+            .bind(to)
+            .bind(verified)
+            .bind(Stamp(now))
+            .bind(user_id)
+            .bind(from.to_lowercase())
+            .execute(p)
+            .await?
+            .rows_affected()
+        });
+        if changed != 1 {
+            return Ok(None);
+        }
+        self.user_changed(user_id).await
+    }
+
     /// Marks the user's email verified; the updated user, or `None` if gone.
     pub async fn set_email_verified(&self, user_id: &str, now: Millis) -> Result<Option<User>, DbError> {
         on_pool!(self.pool().await?, |p, d| {

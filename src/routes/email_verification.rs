@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::{Map, Value, json};
 
 use crate::context::Call;
@@ -128,10 +130,14 @@ async fn verify_email_change(
         }
         Some("change-email-verification") => {
             let verified = bound.email_verified;
+            let lost = AtomicBool::new(false);
             let updated = update_user_hooked(call, json!({ "email": update_to, "emailVerified": verified }), async |ctx| {
-                ctx.db.update_user_email(&bound.id, update_to, verified, now_ms()).await
+                claimed(ctx.db.change_user_email(&bound.id, email, update_to, verified, now_ms()).await, &lost)
             })
             .await?;
+            if lost.load(Ordering::Relaxed) {
+                return Err(fail(codes::INVALID_TOKEN));
+            }
             // The session cookie (and its cache) carry the stored user; the answer, upstream's.
             let stored = updated.clone().unwrap_or_else(|| bound.clone());
             let updated = updated.unwrap_or(User { email: update_to.to_owned(), ..bound.clone() });
@@ -144,10 +150,14 @@ async fn verify_email_change(
             respond(json!({ "status": true, "user": updated }))
         }
         _ => {
+            let lost = AtomicBool::new(false);
             let updated = update_user_hooked(call, json!({ "email": update_to, "emailVerified": false }), async |ctx| {
-                ctx.db.update_user_email(&bound.id, update_to, false, now_ms()).await
+                claimed(ctx.db.change_user_email(&bound.id, email, update_to, false, now_ms()).await, &lost)
             })
             .await?;
+            if lost.load(Ordering::Relaxed) {
+                return Err(fail(codes::INVALID_TOKEN));
+            }
             let stored = updated.clone().unwrap_or_else(|| bound.clone());
             let updated = updated.unwrap_or(User { email: update_to.to_owned(), email_verified: false, ..bound.clone() });
             if ctx.has_function(SEND_VERIFICATION_EMAIL) {
@@ -172,10 +182,7 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     check_callback_url(call, callback_url.as_deref().unwrap_or(""))?;
     // Failures redirect to callbackURL with `?error=CODE` when there is one, else 401 JSON.
     let fail = |code: ErrorCode| match &callback_url {
-        Some(url) => {
-            let sep = if url.contains('?') { '&' } else { '?' };
-            ApiError::redirect(format!("{url}{sep}error={}", code.code))
-        }
+        Some(url) => ApiError::redirect(crate::http::with_query(url, &[("error", code.code)])),
         None => ApiError::new(401, code),
     };
     let claims = match verify_jwt(ctx.secret(), &token, now_ms() / 1000) {
@@ -227,6 +234,16 @@ pub async fn verify_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         }
     }
     done()
+}
+
+/// A conditional email change's result: a lost race (the link was already used) is noted in
+/// `lost`, so the caller answers as for a used token.
+fn claimed(result: Result<Option<User>, crate::db::DbError>, lost: &AtomicBool) -> Result<Option<User>, crate::db::DbError> {
+    let user = result?;
+    if user.is_none() {
+        lost.store(true, Ordering::Relaxed);
+    }
+    Ok(user)
 }
 
 /// A user update with `databaseHooks.user.update` around it: `None` when the before hook

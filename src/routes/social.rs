@@ -276,13 +276,10 @@ async fn begin_authorization(call: &mut Call<'_>, provider: &Provider, start: Au
 
 /// `?error=` (and `error_description`) added to a URL, as upstream's `appendQueryParams`.
 fn with_error(url: &str, error: &str, description: Option<&str>) -> String {
-    let mut query = url::form_urlencoded::Serializer::new(String::new());
-    query.append_pair("error", error);
-    if let Some(d) = description {
-        query.append_pair("error_description", d);
+    match description {
+        Some(d) => crate::http::with_query(url, &[("error", error), ("error_description", d)]),
+        None => crate::http::with_query(url, &[("error", error)]),
     }
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}{}", query.finish())
 }
 
 pub async fn callback(call: &mut Call<'_>) -> Result<Reply, ApiError> {
