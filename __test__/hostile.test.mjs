@@ -159,3 +159,29 @@ describe("hostile redirect targets", () => {
     }
   });
 });
+
+describe("answers upstream gives whatever fails behind them", () => {
+  it("a redirect carries Content-Type: application/json; a throwing sendResetPassword still answers { status: true }; an empty sign-up body names both expectations", async () => {
+    const results = {};
+    for (const impl of ["upstream", "ours"]) {
+      const server = await startServer({ impl, options: { emailAndPassword: { enabled: true, sendResetPassword: async () => { throw new Error("smtp down"); } } } });
+      try {
+        const redirect = await rawRequest(server.url, `/api/auth/verify-email?token=bad&callbackURL=${encodeURIComponent("http://localhost:5173/x")}`);
+        const email = `mailer-${impl}-${Date.now()}@example.com`;
+        await new Client(server.url).post("/api/auth/sign-up/email", { name: "M", email, password: "password123" });
+        const reset = await new Client(server.url).post("/api/auth/request-password-reset", { email, redirectTo: "/reset" });
+        const empty = await rawRequest(server.url, "/api/auth/sign-up/email", { method: "POST", headers: { "content-type": "application/json", origin: "http://localhost:5173" } });
+        results[impl] = {
+          redirect: [redirect.status, redirect.headers["content-type"], redirect.headers.location],
+          reset: [reset.status, reset.data],
+          empty: [empty.status, empty.data],
+        };
+      } finally {
+        await server.close();
+      }
+    }
+    assert.deepEqual(results.ours, results.upstream);
+    assert.equal(results.ours.redirect[1], "application/json");
+    assert.equal(results.ours.reset[0], 200);
+  });
+});

@@ -184,9 +184,8 @@ pub fn respond(result: Result<Reply, ApiError>, out: Outgoing) -> Response {
                 Some(b) => serde_json::to_vec(b).unwrap_or_default(),
                 None => Vec::new(),
             };
-            if e.status != 302 {
-                headers.push(("content-type".into(), "application/json".into()));
-            }
+            // Redirects too: upstream's thrown `ctx.redirect` is an APIError like any other.
+            headers.push(("content-type".into(), "application/json".into()));
             (e.status, body)
         }
     };

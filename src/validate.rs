@@ -55,16 +55,23 @@ impl<'a> BodyReader<'a> {
         Self::shaped(body, "record")
     }
 
+    /// Sign-up's body: an object that also takes any additional field (upstream's
+    /// `z.intersection(z.object(...), z.record(...))`, which reports both halves).
+    pub fn object_and_record(body: &'a Value) -> Self {
+        Self::shaped_as(body, &["object", "record"])
+    }
+
     fn shaped(body: &'a Value, expected: &str) -> Self {
+        Self::shaped_as(body, &[expected])
+    }
+
+    fn shaped_as(body: &'a Value, expected: &[&str]) -> Self {
         match body {
             Value::Object(map) => BodyReader { map: Some(map), location: "body", issues: Vec::new() },
             other => {
                 let received = if other.is_null() { "undefined" } else { type_name(Some(other)) };
-                BodyReader {
-                    map: None,
-                    location: "body",
-                    issues: vec![format!("[body] Invalid input: expected {expected}, received {received}")],
-                }
+                let issues = expected.iter().map(|e| format!("[body] Invalid input: expected {e}, received {received}")).collect();
+                BodyReader { map: None, location: "body", issues }
             }
         }
     }

@@ -40,7 +40,7 @@ async fn synthetic(call: &Call<'_>, user: &User) -> Reply {
 }
 
 pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
-    let mut body = BodyReader::object(&call.body);
+    let mut body = BodyReader::object_and_record(&call.body);
     let name = body.string("name");
     let email = body.email("email");
     let password = body.nonempty_string("password");
