@@ -92,8 +92,9 @@ describe("plugin platform", () => {
     const { oneTimeToken, username } = await import("../../plugins.js");
     assert.throws(() => betterAuth({ database: "sqlite::memory:", plugins: [oneTimeToken({ expiresIn: "3m" })] }), /invalid option `plugins\[one-time-token\]\.expiresIn`: expected a number/);
     assert.throws(() => betterAuth({ database: "sqlite::memory:", plugins: [username(), username()] }), /plugin `username` is given twice/);
+    const { jwt } = await import("../../plugins.js");
     const lines = [];
-    betterAuth({ database: "sqlite::memory:", plugins: [username({ schema: { user: { fields: { username: "handle" } } } })], logger: { log: (level, message) => lines.push(message) } });
-    assert.ok(lines.includes("option `plugins[username].schema` is not supported by better-auth-rs yet and is ignored"), lines.join("\n"));
+    betterAuth({ database: "sqlite::memory:", plugins: [jwt({ adapter: {} })], logger: { log: (level, message) => lines.push(message) } });
+    assert.ok(lines.includes("option `plugins[jwt].adapter` is not supported by better-auth-rs yet and is ignored"), lines.join("\n"));
   });
 });
