@@ -2,24 +2,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createAuthClient } from "better-auth/client";
-import { startServer, uniqueEmail, FRONTEND, parseSetCookies } from "./helpers.mjs";
-
-/** A fetch with a cookie jar and the browser's Origin, as a page on FRONTEND would send. */
-function browserLikeFetch() {
-  const jar = new Map();
-  const fetchImpl = async (input, init = {}) => {
-    const headers = new Headers(init.headers);
-    headers.set("origin", FRONTEND);
-    if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-    const response = await fetch(input, { ...init, headers });
-    for (const [name, c] of Object.entries(parseSetCookies(response.headers.getSetCookie()))) {
-      if (c.maxAge === 0) jar.delete(name);
-      else jar.set(name, c.value);
-    }
-    return response;
-  };
-  return { fetchImpl, jar };
-}
+import { startServer, uniqueEmail, browserLikeFetch } from "./helpers.mjs";
 
 describe("official better-auth client", () => {
   let server;

@@ -179,3 +179,20 @@ export async function rawRequest(base, path, { method = "GET", headers = {}, bod
     req.end();
   });
 }
+
+/** A fetch with a cookie jar and the browser's Origin, as a page on FRONTEND would send (for the official client). */
+export function browserLikeFetch() {
+  const jar = new Map();
+  const fetchImpl = async (input, init = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set("origin", FRONTEND);
+    if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
+    const response = await fetch(input, { ...init, headers });
+    for (const [name, c] of Object.entries(parseSetCookies(response.headers.getSetCookie()))) {
+      if (c.maxAge === 0) jar.delete(name);
+      else jar.set(name, c.value);
+    }
+    return response;
+  };
+  return { fetchImpl, jar };
+}

@@ -7,7 +7,7 @@ import { createAuthClient } from "better-auth/client";
 import { anonymousClient } from "better-auth/client/plugins";
 import { APIError } from "better-auth/api";
 import { OAuth2Server } from "oauth2-mock-server";
-import { Client, startServer, FRONTEND, parseSetCookies } from "../helpers.mjs";
+import { Client, startServer, browserLikeFetch } from "../helpers.mjs";
 import { createTestDatabase, upstreamMigrationPlan } from "../databases.mjs";
 import { startBoth, assertSameSteps, pluginsOf, IMPLS } from "./differential.mjs";
 import { createRequire } from "node:module";
@@ -277,18 +277,7 @@ describe("anonymous with the official client and upstream's migration", () => {
     const { anonymous } = await pluginsOf("ours");
     const server = await startServer({ options: { plugins: [anonymous()] } });
     try {
-      const jar = new Map();
-      const customFetchImpl = async (input, init = {}) => {
-        const headers = new Headers(init.headers);
-        headers.set("origin", FRONTEND);
-        if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-        const response = await fetch(input, { ...init, headers });
-        for (const [name, c] of Object.entries(parseSetCookies(response.headers.getSetCookie()))) {
-          if (c.maxAge === 0) jar.delete(name);
-          else jar.set(name, c.value);
-        }
-        return response;
-      };
+      const { fetchImpl: customFetchImpl } = browserLikeFetch();
       const client = createAuthClient({ baseURL: server.url, plugins: [anonymousClient()], fetchOptions: { customFetchImpl } });
       const signedIn = await client.signIn.anonymous();
       assert.equal(signedIn.error, null, JSON.stringify(signedIn.error));

@@ -11,7 +11,7 @@ import { createAuthClient } from "better-auth/client";
 import { customSessionClient, multiSessionClient } from "better-auth/client/plugins";
 import { APIError as UpstreamAPIError } from "better-auth/api";
 import { APIError as OurAPIError } from "../../index.js";
-import { Client, FRONTEND, parseSetCookies, startServer } from "../helpers.mjs";
+import { Client, browserLikeFetch, parseSetCookies, startServer } from "../helpers.mjs";
 import { startBoth, assertSameSteps, pluginsOf } from "./differential.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -112,18 +112,7 @@ describe("custom-session plugin with multiSession, as upstream", () => {
   it("the official client plugins see the custom session", async () => {
     const results = {};
     for (const impl of ["upstream", "ours"]) {
-      const jar = new Map();
-      const customFetchImpl = async (input, init = {}) => {
-        const headers = new Headers(init.headers);
-        headers.set("origin", FRONTEND);
-        if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-        const response = await fetch(input, { ...init, headers });
-        for (const [name, c] of Object.entries(parseSetCookies(response.headers.getSetCookie()))) {
-          if (c.maxAge === 0) jar.delete(name);
-          else jar.set(name, c.value);
-        }
-        return response;
-      };
+      const { fetchImpl: customFetchImpl } = browserLikeFetch();
       const client = createAuthClient({ baseURL: servers[impl].url, plugins: [customSessionClient(), multiSessionClient()], fetchOptions: { customFetchImpl } });
       await client.signUp.email({ name: "Client Person", email: `cs-cl-${impl}-${Date.now()}@example.com`, password: "password123" });
       const session = await client.getSession();

@@ -5,7 +5,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createAuthClient } from "better-auth/client";
 import { multiSessionClient } from "better-auth/client/plugins";
-import { Client, FRONTEND, parseSetCookies, startServer } from "../helpers.mjs";
+import { Client, browserLikeFetch, parseSetCookies, startServer } from "../helpers.mjs";
 import { startBoth, assertSameSteps, pluginsOf } from "./differential.mjs";
 
 const TOKEN_COOKIE = "better-auth.session_token";
@@ -216,18 +216,7 @@ describe("multi-session plugin, as upstream", () => {
   it("the official client plugin lists, switches and revokes", async () => {
     const results = {};
     for (const impl of ["upstream", "ours"]) {
-      const jar = new Map();
-      const customFetchImpl = async (input, init = {}) => {
-        const headers = new Headers(init.headers);
-        headers.set("origin", FRONTEND);
-        if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-        const response = await fetch(input, { ...init, headers });
-        for (const [name, c] of Object.entries(parseSetCookies(response.headers.getSetCookie()))) {
-          if (c.maxAge === 0) jar.delete(name);
-          else jar.set(name, c.value);
-        }
-        return response;
-      };
+      const { fetchImpl: customFetchImpl, jar } = browserLikeFetch();
       const client = createAuthClient({ baseURL: servers[impl].url, plugins: [multiSessionClient()], fetchOptions: { customFetchImpl } });
       const tag = `${impl}-${Date.now()}`;
       const a = await client.signUp.email({ name: "A", email: `cl-a-${tag}@example.com`, password: "password123" });

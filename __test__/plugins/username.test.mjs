@@ -4,7 +4,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createAuthClient } from "better-auth/client";
 import { usernameClient } from "better-auth/client/plugins";
-import { Client, startServer, tempDbFile, FRONTEND, parseSetCookies } from "../helpers.mjs";
+import { Client, startServer, tempDbFile, browserLikeFetch } from "../helpers.mjs";
 import { startBoth, assertSameSteps, pluginsOf } from "./differential.mjs";
 
 describe("username plugin, as upstream", () => {
@@ -106,15 +106,7 @@ describe("username with the official client and on upstream's database", () => {
     const { username } = await pluginsOf("ours");
     const server = await startServer({ options: { plugins: [username()] } });
     try {
-      const jar = new Map();
-      const customFetchImpl = async (input, init = {}) => {
-        const headers = new Headers(init.headers);
-        headers.set("origin", FRONTEND);
-        if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
-        const response = await fetch(input, { ...init, headers });
-        for (const [name, c] of Object.entries(parseSetCookies(response.headers.getSetCookie()))) jar.set(name, c.value);
-        return response;
-      };
+      const { fetchImpl: customFetchImpl, jar } = browserLikeFetch();
       const client = createAuthClient({ baseURL: server.url, plugins: [usernameClient()], fetchOptions: { customFetchImpl } });
       const up = await client.signUp.email({ name: "C", email: `client-${Date.now()}@example.com`, password: "password123", username: "Client_One" });
       assert.equal(up.error, null, JSON.stringify(up.error));
