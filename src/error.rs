@@ -12,18 +12,21 @@ pub struct ErrorCode {
     pub message: &'static str,
 }
 
+/// `error_codes! { mod name { CODE => "message", ... } }`: a module of [`ErrorCode`]s and `ALL`
+/// of them (for `auth.$ERROR_CODES`), as upstream's `defineErrorCodes`. Plugins use it too.
+#[macro_export]
 macro_rules! error_codes {
-    ($($name:ident => $message:literal,)*) => {
-        pub mod codes {
-            use super::ErrorCode;
+    (mod $module:ident { $($name:ident => $message:literal,)* }) => {
+        pub mod $module {
+            use $crate::error::ErrorCode;
             $(pub const $name: ErrorCode = ErrorCode { code: stringify!($name), message: $message };)*
-            /// Every catalog code, for `auth.$ERROR_CODES`.
+            /// Every code of this module, for `auth.$ERROR_CODES`.
             pub const ALL: &[ErrorCode] = &[$($name),*];
         }
     };
 }
 
-error_codes! {
+error_codes! { mod codes {
     USER_NOT_FOUND => "User not found",
     FAILED_TO_CREATE_USER => "Failed to create user",
     FAILED_TO_CREATE_SESSION => "Failed to create session",
@@ -73,7 +76,7 @@ error_codes! {
     METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED => "POST method requires deferSessionRefresh to be enabled in session config",
     BODY_MUST_BE_AN_OBJECT => "Body must be an object",
     PASSWORD_ALREADY_SET => "User already has a password set",
-}
+} }
 
 /// Codes upstream emits outside its catalog (spec §3.4 and better-call's), plus our
 /// request-size limit.

@@ -19,32 +19,16 @@ use crate::routes::{Endpoint, Reply};
 use crate::time_util::now_ms;
 use crate::{after_hook, handler};
 
-pub mod error_codes {
-    use crate::error::ErrorCode;
-    macro_rules! code {
-        ($name:ident, $message:literal) => {
-            pub const $name: ErrorCode = ErrorCode { code: stringify!($name), message: $message };
-        };
-    }
-    code!(INVALID_EMAIL_FORMAT, "Email was not generated in a valid format");
-    code!(FAILED_TO_CREATE_USER, "Failed to create user");
-    code!(COULD_NOT_CREATE_SESSION, "Could not create session");
-    code!(ANONYMOUS_USERS_CANNOT_SIGN_IN_AGAIN_ANONYMOUSLY, "Anonymous users cannot sign in again anonymously");
-    code!(FAILED_TO_DELETE_ANONYMOUS_USER, "Failed to delete anonymous user");
-    code!(FAILED_TO_DELETE_ANONYMOUS_USER_SESSIONS, "Failed to delete anonymous user sessions");
-    code!(USER_IS_NOT_ANONYMOUS, "User is not anonymous");
-    code!(DELETE_ANONYMOUS_USER_DISABLED, "Deleting anonymous users is disabled");
-    pub const ALL: &[ErrorCode] = &[
-        INVALID_EMAIL_FORMAT,
-        FAILED_TO_CREATE_USER,
-        COULD_NOT_CREATE_SESSION,
-        ANONYMOUS_USERS_CANNOT_SIGN_IN_AGAIN_ANONYMOUSLY,
-        FAILED_TO_DELETE_ANONYMOUS_USER,
-        FAILED_TO_DELETE_ANONYMOUS_USER_SESSIONS,
-        USER_IS_NOT_ANONYMOUS,
-        DELETE_ANONYMOUS_USER_DISABLED,
-    ];
-}
+crate::error_codes! { mod error_codes {
+    INVALID_EMAIL_FORMAT => "Email was not generated in a valid format",
+    FAILED_TO_CREATE_USER => "Failed to create user",
+    COULD_NOT_CREATE_SESSION => "Could not create session",
+    ANONYMOUS_USERS_CANNOT_SIGN_IN_AGAIN_ANONYMOUSLY => "Anonymous users cannot sign in again anonymously",
+    FAILED_TO_DELETE_ANONYMOUS_USER => "Failed to delete anonymous user",
+    FAILED_TO_DELETE_ANONYMOUS_USER_SESSIONS => "Failed to delete anonymous user sessions",
+    USER_IS_NOT_ANONYMOUS => "User is not anonymous",
+    DELETE_ANONYMOUS_USER_DISABLED => "Deleting anonymous users is disabled",
+} }
 use error_codes as e;
 
 const FIELD: &str = "isAnonymous";

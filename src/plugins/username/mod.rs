@@ -16,34 +16,17 @@ use crate::routes::{Endpoint, Reply};
 use crate::validate::BodyReader;
 use crate::{before_hook, handler};
 
-pub mod error_codes {
-    use crate::error::ErrorCode;
-    macro_rules! code {
-        ($name:ident, $message:literal) => {
-            pub const $name: ErrorCode = ErrorCode { code: stringify!($name), message: $message };
-        };
-    }
-    code!(INVALID_USERNAME_OR_PASSWORD, "Invalid username or password");
-    code!(EMAIL_NOT_VERIFIED, "Email not verified");
-    code!(UNEXPECTED_ERROR, "Unexpected error");
-    code!(USERNAME_IS_ALREADY_TAKEN, "Username is already taken. Please try another.");
-    code!(USERNAME_TOO_SHORT, "Username is too short");
-    code!(USERNAME_TOO_LONG, "Username is too long");
-    code!(INVALID_USERNAME, "Username is invalid");
-    code!(INVALID_DISPLAY_USERNAME, "Display username is invalid");
-    code!(USERNAME_IS_IMMUTABLE, "Username cannot be updated");
-    pub const ALL: &[ErrorCode] = &[
-        INVALID_USERNAME_OR_PASSWORD,
-        EMAIL_NOT_VERIFIED,
-        UNEXPECTED_ERROR,
-        USERNAME_IS_ALREADY_TAKEN,
-        USERNAME_TOO_SHORT,
-        USERNAME_TOO_LONG,
-        INVALID_USERNAME,
-        INVALID_DISPLAY_USERNAME,
-        USERNAME_IS_IMMUTABLE,
-    ];
-}
+crate::error_codes! { mod error_codes {
+    INVALID_USERNAME_OR_PASSWORD => "Invalid username or password",
+    EMAIL_NOT_VERIFIED => "Email not verified",
+    UNEXPECTED_ERROR => "Unexpected error",
+    USERNAME_IS_ALREADY_TAKEN => "Username is already taken. Please try another.",
+    USERNAME_TOO_SHORT => "Username is too short",
+    USERNAME_TOO_LONG => "Username is too long",
+    INVALID_USERNAME => "Username is invalid",
+    INVALID_DISPLAY_USERNAME => "Display username is invalid",
+    USERNAME_IS_IMMUTABLE => "Username cannot be updated",
+} }
 use error_codes as e;
 
 /// A normalization: upstream's default, none (`false`), or the app's function.
