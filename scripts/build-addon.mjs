@@ -1,5 +1,5 @@
 // Builds the native addon with cargo and copies it to better-auth-rs.node beside package.json.
-// Used by `npm run build`, by the npm install hook (from-source installs) and by the test runner.
+// Used by `npm run build:addon` (not `build`: npm would run `prebuild` before it), by the npm install hook (from-source installs) and by the test runner.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

@@ -18,6 +18,8 @@ installDependencies();
 run(process.execPath, [join(root, "scripts", "build-addon.mjs")]);
 // Same profile as the addon build, so cargo reuses every compiled dependency.
 run("cargo", ["test", "--release"]);
+// The prebuilt linux-x64-gnu binary (glibc 2.17) that __test__/install.test.mjs installs without Rust.
+if (process.platform === "linux" && process.arch === "x64") run(process.execPath, [join(root, "scripts", "prebuild.mjs")]);
 // Core suites in __test__/, plugin suites in __test__/plugins/.
 const suites = ["__test__", join("__test__", "plugins")].flatMap((dir) =>
   readdirSync(join(root, dir))
