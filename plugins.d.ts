@@ -233,3 +233,71 @@ export declare function customSession<Returns extends Record<string, any>>(
   options?: unknown,
   pluginOptions?: CustomSessionPluginOptions,
 ): BetterAuthPlugin<"custom-session", CustomSessionApi<Returns>>;
+
+export interface TwoFactorOptions {
+  /** The TOTP issuer `/two-factor/enable` names (default `appName`). */
+  issuer?: string;
+  /** Enable TOTP at once, without a first `/verify-totp`. */
+  skipVerificationOnEnable?: boolean;
+  /** No password needed from users who have none. */
+  allowPasswordless?: boolean;
+  /** Renames the `twoFactor` table. */
+  twoFactorTable?: string;
+  totpOptions?: {
+    /** Default 6. */
+    digits?: number;
+    /** Seconds, default 30. */
+    period?: number;
+    disable?: boolean;
+    /** The issuer `/two-factor/get-totp-uri` names (default `appName`, as upstream). */
+    issuer?: string;
+    allowPasswordless?: boolean;
+  };
+  otpOptions?: {
+    sendOTP?: (data: { user: User & { twoFactorEnabled: boolean }; otp: string }, ctx?: unknown) => void | Promise<void>;
+    /** Minutes, default 3. */
+    period?: number;
+    /** Default 6. */
+    digits?: number;
+    /** Wrong guesses per sent code, default 5. */
+    allowedAttempts?: number;
+    /** Default `"plain"`. */
+    storeOTP?: "plain" | "hashed" | "encrypted";
+  };
+  backupCodeOptions?: {
+    /** Default 10. */
+    amount?: number;
+    /** Default 10. */
+    length?: number;
+    /** Default `"encrypted"`. */
+    storeBackupCodes?: "plain" | "encrypted";
+    allowPasswordless?: boolean;
+  };
+  /** Seconds the sign-in challenge lasts, default 600. */
+  twoFactorCookieMaxAge?: number;
+  /** Seconds a trusted device skips the second factor, default 30 days. */
+  trustDeviceMaxAge?: number;
+  /** Locks an account's second factor after repeated failures. Default on: 10 failures, 900 s. */
+  accountLockout?: { enabled?: boolean; maxFailedAttempts?: number; durationSeconds?: number };
+  schema?: {
+    user?: { fields?: { twoFactorEnabled?: string } };
+    twoFactor?: { modelName?: string; fields?: Partial<Record<"secret" | "backupCodes" | "userId" | "verified" | "failedVerificationCount" | "lockedUntil", string>> };
+  };
+}
+
+type TwoFactorUser = User & { twoFactorEnabled: boolean };
+
+export interface TwoFactorApi {
+  enableTwoFactor: Endpoint<{ password?: string; method?: "totp" | "otp"; issuer?: string }, { method: "totp"; totpURI: string; backupCodes: string[] } | { method: "otp" }>;
+  disableTwoFactor: Endpoint<{ password?: string }, { status: boolean }>;
+  getTOTPURI: Endpoint<{ password?: string }, { totpURI: string }>;
+  verifyTOTP: Endpoint<{ code: string; trustDevice?: boolean }, { token: string; user: TwoFactorUser }>;
+  sendTwoFactorOTP: Endpoint<{ trustDevice?: boolean } | undefined, { status: boolean }>;
+  verifyTwoFactorOTP: Endpoint<{ code: string; trustDevice?: boolean }, { token: string; user: TwoFactorUser }>;
+  verifyBackupCode: Endpoint<{ code: string; disableSession?: boolean; trustDevice?: boolean }, { token?: string; user: TwoFactorUser }>;
+  generateBackupCodes: Endpoint<{ password?: string }, { status: boolean; backupCodes: string[] }>;
+  generateTOTP: Endpoint<{ secret: string }, { code: string }>;
+  viewBackupCodes: Endpoint<{ userId: string }, { status: boolean; backupCodes: string[] }>;
+}
+
+export declare function twoFactor(options?: TwoFactorOptions): BetterAuthPlugin<"two-factor", TwoFactorApi>;

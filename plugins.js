@@ -21,6 +21,11 @@ export const lastLoginMethod = plugin("last-login-method");
 export const jwt = plugin("jwt");
 /** `POST /sign-in/anonymous`, `POST /delete-anonymous-user`, `isAnonymous` on the user; linked on real sign-in. */
 export const anonymous = plugin("anonymous");
+/**
+ * `/two-factor/*`: TOTP, OTP by `otpOptions.sendOTP` and backup codes. A password sign-in of a
+ * user with `twoFactorEnabled` answers `{ twoFactorRedirect: true }` and no session until verified.
+ */
+export const twoFactor = plugin("two-factor");
 /** `GET /open-api/generate-schema` (OpenAPI 3.1 of every endpoint) and the `/reference` page. */
 export const openAPI = plugin("open-api");
 /** `/multi-session/list-device-sessions`, `/set-active`, `/revoke`: several accounts signed in on one device. */

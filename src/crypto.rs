@@ -18,7 +18,7 @@ pub fn random_url_safe(len: usize) -> String {
     random_from(b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ-_", len)
 }
 
-fn random_from(alphabet: &[u8], len: usize) -> String {
+pub fn random_from(alphabet: &[u8], len: usize) -> String {
     use rand::RngExt;
     let mut rng = rand::rng();
     (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())] as char).collect()

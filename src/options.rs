@@ -230,6 +230,8 @@ pub struct AuthOptions {
     pub session: SessionOptions,
     pub cookie_prefix: String,
     pub cookie_attributes: CookieAttributes,
+    /// `appName` (upstream's default "Better Auth"): the TOTP issuer by default.
+    pub app_name: String,
     pub disable_origin_check: bool,
     pub disable_csrf_check: bool,
     pub max_body_size: u64,
@@ -315,6 +317,7 @@ impl std::error::Error for OptionsError {}
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct RawOptions {
+    app_name: Option<String>,
     database: Option<Value>,
     auto_migrate: Option<bool>,
     secret: Option<String>,
@@ -711,6 +714,7 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         email_and_password,
         session,
         cookie_prefix,
+        app_name: raw.app_name.filter(|n| !n.is_empty()).unwrap_or_else(|| "Better Auth".to_owned()),
         cookie_attributes,
         disable_origin_check,
         disable_csrf_check,

@@ -28,6 +28,7 @@ const everyPlugin = (p) => [
   p.openAPI(),
   p.anonymous(),
   p.multiSession(),
+  p.twoFactor(),
   // Replaces getSession: the names stay the same.
   p.customSession(async (session) => session),
   p.genericOAuth({ config: [{ providerId: "corp", clientId: "c", clientSecret: "s", authorizationUrl: "https://idp.test/a", tokenUrl: "https://idp.test/t" }] }),
@@ -60,6 +61,7 @@ describe("plugin platform", () => {
       ...declared("plugins.d.ts", "OpenAPIApi"),
       ...declared("plugins.d.ts", "AnonymousApi"),
       ...declared("plugins.d.ts", "MultiSessionApi"),
+      ...declared("plugins.d.ts", "TwoFactorApi"),
     ];
     const names = Object.keys(ours.api);
     assert.deepEqual(types.filter((n) => !names.includes(n)), [], "declared, not in auth.api");

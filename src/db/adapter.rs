@@ -249,6 +249,22 @@ impl Database {
         })
     }
 
+    /// Adds `by` to a number field of every matching row in one statement (upstream's
+    /// `incrementOne`: exact under concurrency; a null counts as 0); the number changed.
+    pub async fn increment_rows(&self, table: &Table, filter: &[Where], field: &str, by: i64) -> Result<u64, DbError> {
+        let shape = Shape { table };
+        shape.kind(field)?;
+        let (filter, binds) = shape.filter(filter)?;
+        let sql = self.names.dynamic(&format!("update \"{}\" set \"{field}\" = coalesce(\"{field}\", 0) + ?{filter}", table.name));
+        on_pool!(self.pool().await?, |p, d| {
+            let mut q = sqlx::query(sql).bind(DbValue::Int(Some(by)));
+            for v in binds {
+                q = q.bind(v);
+            }
+            Ok(q.execute(p).await?.rows_affected())
+        })
+    }
+
     /// Deletes every matching row; the number deleted (a single-use value is consumed by the
     /// caller whose delete counted 1).
     pub async fn delete_rows(&self, table: &Table, filter: &[Where]) -> Result<u64, DbError> {

@@ -14,6 +14,7 @@ pub mod multi_session;
 pub mod one_time_token;
 pub mod open_api;
 pub mod options;
+pub mod two_factor;
 pub mod username;
 
 use std::any::Any;
@@ -43,12 +44,13 @@ const REGISTRY: &[(&str, Register)] = &[
     ("anonymous", anonymous::register),
     ("multi-session", multi_session::register),
     ("custom-session", custom_session::register),
+    ("two-factor", two_factor::register),
 ];
 
 /// Upstream plugins that refuse or restrict what the core allows (a second factor, bans,
 /// captchas, breached passwords): without them an app would silently let everyone in, so an
 /// unsupported one is an error rather than a warning.
-const GUARDS: &[&str] = &["two-factor", "admin", "captcha", "have-i-been-pwned", "organization", "access"];
+const GUARDS: &[&str] = &["admin", "captcha", "have-i-been-pwned", "organization", "access"];
 
 /// Reads a plugin's options (strictly: [`PluginOptions::finish`] refuses unknown keys).
 pub type Register = fn(&mut PluginOptions<'_>) -> Result<Plugin, OptionsError>;
@@ -296,8 +298,8 @@ mod tests {
         assert_eq!(warnings.0, vec!["plugin `nope` is not supported by better-auth-rs yet and is ignored"]);
         let twice = Plugins::parse(Some(&json!([{ "id": "bearer" }, { "id": "bearer" }])), &mut warnings);
         assert!(twice.unwrap_err().0.contains("given twice"));
-        let guard = Plugins::parse(Some(&json!([{ "id": "two-factor" }])), &mut warnings);
-        assert!(guard.unwrap_err().0.contains("plugin `two-factor` is not supported yet, and ignoring it would let requests through"));
+        let guard = Plugins::parse(Some(&json!([{ "id": "admin" }])), &mut warnings);
+        assert!(guard.unwrap_err().0.contains("plugin `admin` is not supported yet, and ignoring it would let requests through"));
     }
 
     #[test]

@@ -206,12 +206,17 @@ async fn cached_session(call: &mut Call<'_>) -> Option<(Session, User)> {
 
 /// Upstream's `deleteSessionCookie`: expires the token, the cache and the don't-remember marker.
 pub fn delete_session_cookie(call: &mut Call<'_>) {
+    expire_session_cookies(call);
     let ctx = call.ctx;
-    let names = &ctx.cookies.names;
-    let attrs = &ctx.cookies.attributes;
-    call.out.cookies.expire(&names.session_token, attrs);
+    call.out.cookies.expire(&ctx.cookies.names.dont_remember, &ctx.cookies.attributes);
+}
+
+/// `deleteSessionCookie(ctx, skipDontRememberMe = true)`: the token and the cache only (a
+/// second factor keeps the marker for the session it issues later).
+pub fn expire_session_cookies(call: &mut Call<'_>) {
+    let ctx = call.ctx;
+    call.out.cookies.expire(&ctx.cookies.names.session_token, &ctx.cookies.attributes);
     expire_session_data(call);
-    call.out.cookies.expire(&names.dont_remember, attrs);
 }
 
 /// Expires the cookie cache: `session_data` and the `.0`, `.1`, ... chunks the client holds.
