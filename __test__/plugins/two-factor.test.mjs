@@ -4,7 +4,9 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { Client, startServer, uniqueEmail, upstreamPasswordOptions } from "../helpers.mjs";
+import { createAuthClient } from "better-auth/client";
+import { twoFactorClient } from "better-auth/client/plugins";
+import { Client, startServer, uniqueEmail, upstreamPasswordOptions, browserLikeFetch } from "../helpers.mjs";
 import { createTestDatabase, DIALECTS } from "../databases.mjs";
 import { startBoth, assertSameSteps, pluginsOf, IMPLS } from "./differential.mjs";
 
@@ -154,6 +156,35 @@ describe("two-factor plugin, as upstream", () => {
       step("disabled", await current.request("/api/auth/get-session"));
       step("sign in after disable: no challenge", await new Client(url).post("/api/auth/sign-in/email", { email, password: PASSWORD }));
     });
+  });
+
+  it("the official client with twoFactorClient: enrol, redirect callback, verify, on both", async () => {
+    for (const impl of IMPLS) {
+      const { fetchImpl: customFetchImpl, jar } = browserLikeFetch();
+      const redirects = [];
+      const client = createAuthClient({
+        baseURL: servers[impl].url,
+        plugins: [twoFactorClient({ onTwoFactorRedirect: (ctx) => void redirects.push(ctx.twoFactorMethods) })],
+        fetchOptions: { customFetchImpl },
+      });
+      const email = uniqueEmail(`tf-client-${impl}`);
+      assert.equal((await client.signUp.email({ name: "C", email, password: PASSWORD })).error, null);
+      const enabled = await client.twoFactor.enable({ password: PASSWORD });
+      assert.equal(enabled.error, null, JSON.stringify(enabled.error));
+      const verified = await client.twoFactor.verifyTotp({ code: totpFor(enabled.data.totpURI) });
+      assert.equal(verified.error, null, JSON.stringify(verified.error));
+      assert.equal((await client.getSession()).data.user.twoFactorEnabled, true, impl);
+      jar.clear();
+      const signIn = await client.signIn.email({ email, password: PASSWORD });
+      assert.equal(signIn.data.twoFactorRedirect, true, impl);
+      assert.deepEqual(redirects, [["totp", "otp"]], impl);
+      assert.equal((await client.getSession()).data, null, `${impl}: no session before the second factor`);
+      const wrong = await client.twoFactor.verifyTotp({ code: wrongCode(enabled.data.totpURI) });
+      assert.equal(wrong.error.code, "INVALID_CODE", impl);
+      const right = await client.twoFactor.verifyTotp({ code: totpFor(enabled.data.totpURI), trustDevice: true });
+      assert.equal(right.error, null, JSON.stringify(right.error));
+      assert.equal((await client.getSession()).data.user.email, email, impl);
+    }
   });
 
   it("auth.api.generateTOTP and viewBackupCodes work server side", async () => {
@@ -346,6 +377,53 @@ describe("two-factor on one database with upstream", () => {
         await second.close();
         await database.drop();
       }
+    }
+  });
+});
+
+describe("two-factor options", () => {
+  it("are read strictly: an unknown key names its path", async () => {
+    const { betterAuth } = await import("../../index.js");
+    const { twoFactor } = await pluginsOf("ours");
+    const make = (options) => betterAuth({ database: "sqlite::memory:", secret: "options-test-secret-0123456789abcdef", logger: { disabled: true }, plugins: [twoFactor(options)] });
+    assert.throws(() => make({ totpOptions: { digts: 8 } }), /unknown option `plugins\[two-factor\]\.totpOptions\.digts`/);
+    assert.throws(() => make({ trustDeviceMaxAg: 1 }), /unknown option `plugins\[two-factor\]\.trustDeviceMaxAg`/);
+    assert.throws(() => make({ otpOptions: { storeOTP: "rot13" } }), /invalid option `plugins\[two-factor\]\.otpOptions\.storeOTP`/);
+  });
+
+  it("digits, period, skipVerificationOnEnable, backup code amount/length/plain, hashed OTP and allowedAttempts: as upstream", async () => {
+    const sent = { ours: [], upstream: [] };
+    const servers = await startBoth((p, impl) => ({
+      plugins: [
+        p.twoFactor({
+          skipVerificationOnEnable: true,
+          totpOptions: { digits: 8, period: 60 },
+          backupCodeOptions: { amount: 3, length: 8, storeBackupCodes: "plain" },
+          otpOptions: { storeOTP: "hashed", allowedAttempts: 2, sendOTP: async ({ otp }) => void sent[impl].push(otp) },
+        }),
+      ],
+    }));
+    try {
+      const tag = Date.now().toString(36);
+      await assertSameSteps(servers, async (server, step, impl) => {
+        const email = `tf-opt-${tag}@example.com`;
+        const a = await signUp(server.url, email);
+        const enable = await a.post("/api/auth/two-factor/enable", { password: PASSWORD });
+        step("enable", redactEnable(enable));
+        const u = new URL(enable.data.totpURI);
+        step("uri", { status: 200, headers: new Headers(), cookies: {}, data: { digits: u.searchParams.get("digits"), period: u.searchParams.get("period") } });
+        step("enabled at once", await a.request("/api/auth/get-session"));
+        const c = await challenged(server.url, email);
+        step("send-otp", await c.post("/api/auth/two-factor/send-otp"));
+        const otp = sent[impl].at(-1);
+        const wrong = otp === "000000" ? "000001" : "000000";
+        step("wrong 1", await c.post("/api/auth/two-factor/verify-otp", { code: wrong }));
+        step("wrong 2", await c.post("/api/auth/two-factor/verify-otp", { code: wrong }));
+        step("right after allowedAttempts", await c.post("/api/auth/two-factor/verify-otp", { code: otp }));
+        step("verify-totp 8 digits", await c.post("/api/auth/two-factor/verify-totp", { code: totpFor(enable.data.totpURI) }));
+      });
+    } finally {
+      await Promise.all(Object.values(servers).map((s) => s.close()));
     }
   });
 });
