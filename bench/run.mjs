@@ -10,6 +10,7 @@ import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import autocannon from "autocannon";
 import { createTestDatabase } from "../__test__/databases.mjs";
+import { totpFor } from "../__test__/totp.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const flag = (name, fallback) => {
@@ -59,7 +60,7 @@ async function signUp(target, email) {
   return res.headers.getSetCookie()[0].split(";")[0];
 }
 
-/** The bearer and jwt plugins on both, SQLite: bearer-authenticated get-session and GET /token. */
+/** bearer, jwt and twoFactor on both, SQLite: verify-totp, bearer get-session and GET /token. */
 async function runPlugins() {
   const targets = [await startTarget("ours", undefined, true), await startTarget("upstream", undefined, true)];
   try {
@@ -73,7 +74,28 @@ async function runPlugins() {
       if (res.status !== 200) throw new Error(`${t.impl} sign-up failed: ${res.status}`);
       seed[t.impl] = { cookie: res.headers.getSetCookie()[0].split(";")[0], bearer: res.headers.get("set-auth-token") };
     }
+    // A second user enrolled in TOTP: verify-totp signed in checks a code and answers.
+    for (const t of targets) {
+      const post = (path, body, cookie) =>
+        fetch(`${t.url}/api/auth${path}`, { method: "POST", headers: { "content-type": "application/json", origin: "http://localhost:5173", cookie }, body: JSON.stringify(body) });
+      const up = await post("/sign-up/email", { name: "Bench", email: `totp-${t.impl}@example.com`, password: PASSWORD });
+      const cookie = up.headers.getSetCookie()[0].split(";")[0];
+      const { totpURI } = await (await post("/two-factor/enable", { password: PASSWORD }, cookie)).json();
+      const verified = await post("/two-factor/verify-totp", { code: totpFor(totpURI) }, cookie);
+      if (verified.status !== 200) throw new Error(`${t.impl} TOTP enrolment failed: ${verified.status}`);
+      // Enabling rotated the session.
+      seed[t.impl].totp = { uri: totpURI, cookie: verified.headers.getSetCookie().find((c) => c.includes("session_token=")).split(";")[0] };
+    }
     const list = [
+      {
+        name: "POST /two-factor/verify-totp (signed in)",
+        request: (t) => ({
+          method: "POST",
+          path: "/api/auth/two-factor/verify-totp",
+          headers: { "content-type": "application/json", origin: "http://localhost:5173", cookie: seed[t.impl].totp.cookie },
+          setupRequest: (req) => ({ ...req, body: JSON.stringify({ code: totpFor(seed[t.impl].totp.uri) }) }),
+        }),
+      },
       { name: "get-session with Authorization: Bearer", request: (t) => ({ method: "GET", path: "/api/auth/get-session", headers: { authorization: `Bearer ${seed[t.impl].bearer}` } }) },
       { name: "GET /api/auth/token (jwt)", request: (t) => ({ method: "GET", path: "/api/auth/token", headers: { cookie: seed[t.impl].cookie } }) },
     ];
@@ -284,9 +306,10 @@ get-session p99 during concurrent sign-ups vs alone (ours): ${fmt(mixed)} ms vs 
 
 ## Plugins
 
-Both with \`plugins: [bearer(), jwt()]\` (ours from \`better-auth-rs/plugins\`, upstream's from
-\`better-auth/plugins\`), SQLite, same settings. With jwt, every get-session answer also carries a
-freshly signed \`set-auth-jwt\` (EdDSA), on both.
+Both with \`plugins: [bearer(), jwt(), twoFactor()]\` (ours from \`better-auth-rs/plugins\`, upstream's
+from \`better-auth/plugins\`), SQLite, same settings. With jwt, every get-session answer also carries
+a freshly signed \`set-auth-jwt\` (EdDSA), on both. verify-totp is a TOTP-enrolled user's session
+checking the current code (decrypting the secret, HMAC-SHA1 over three periods).
 
 | Scenario | ours req/s | upstream req/s | ratio | ours p50 / p99 ms | upstream p50 / p99 ms | p99 ratio | ours CPU ms/req | upstream CPU ms/req | errors (ours / upstream) |
 |---|---|---|---|---|---|---|---|---|---|

@@ -1,6 +1,6 @@
 // One benchmark target: the Express guide's app with ours or upstream better-auth.
 // Usage: node bench/server.mjs ours|upstream <sqlite file | postgres:// URL | mysql:// URL> [plugins].
-// `plugins`: with the bearer and jwt plugins. Prints "READY <port>".
+// `plugins`: with the bearer, jwt and twoFactor plugins. Prints "READY <port>".
 import { createRequire } from "node:module";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import express from "express";
@@ -16,8 +16,8 @@ const options = {
   logger: { disabled: true },
 };
 if (withPlugins === "plugins") {
-  const { bearer, jwt } = impl === "ours" ? await import("../plugins.js") : await import("better-auth/plugins");
-  options.plugins = [bearer(), jwt()];
+  const { bearer, jwt, twoFactor } = impl === "ours" ? await import("../plugins.js") : await import("better-auth/plugins");
+  options.plugins = [bearer(), jwt(), twoFactor()];
 }
 
 let auth;

@@ -23,6 +23,7 @@ static THING: Table = Table {
         optional("at", Kind::Date),
         optional("note", Kind::Text),
     ]),
+    indexes: &[],
 };
 
 fn server(var: &str, default: &str) -> String {

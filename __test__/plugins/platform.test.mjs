@@ -83,8 +83,8 @@ describe("plugin platform", () => {
     betterAuth({ database: "sqlite::memory:", plugins: [{ id: "magic-link" }], logger: { log: (level, message) => lines.push(`${level}: ${message}`) } });
     assert.ok(lines.includes("warn: plugin `magic-link` is not supported by better-auth-rs yet and is ignored"), lines.join("\n"));
     // A plugin that refuses requests cannot be ignored: that would let everyone through.
-    const { twoFactor, admin } = await import("better-auth/plugins");
-    for (const guard of [twoFactor(), admin()]) {
+    const { organization, admin } = await import("better-auth/plugins");
+    for (const guard of [organization(), admin()]) {
       assert.throws(() => betterAuth({ database: "sqlite::memory:", plugins: [guard] }), new RegExp(`plugin \`${guard.id}\` is not supported yet, and ignoring it`));
     }
   });

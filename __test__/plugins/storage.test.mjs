@@ -8,7 +8,7 @@ import { startServer, Client, upstreamPasswordOptions } from "../helpers.mjs";
 import { createTestDatabase, DIALECTS, upstreamMigrationPlan } from "../databases.mjs";
 import { pluginsOf } from "./differential.mjs";
 
-const withPlugins = (p) => [p.username(), p.jwt(), p.lastLoginMethod({ storeInDatabase: true }), p.oneTimeToken(), p.bearer()];
+const withPlugins = (p) => [p.username(), p.jwt(), p.lastLoginMethod({ storeInDatabase: true }), p.oneTimeToken(), p.bearer(), p.twoFactor()];
 
 for (const dialect of DIALECTS) {
   describe(`plugin storage on ${dialect}`, () => {
@@ -59,6 +59,7 @@ for (const dialect of DIALECTS) {
       const renamed = (p) => [
         p.username({ schema: { user: { fields: { username: "handle", displayUsername: "shown_name" } } } }),
         p.jwt({ schema: { jwks: { modelName: "jwt_keys", fields: { publicKey: "public_key", privateKey: "private_key" } } } }),
+        p.twoFactor({ schema: { twoFactor: { modelName: "two_factors", fields: { secret: "totp_secret", userId: "user_id" } }, user: { fields: { twoFactorEnabled: "two_factor_enabled" } } } }),
       ];
       const upstream = await serve({ impl: "upstream", database, options: { baseURL, emailAndPassword: await upstreamPasswordOptions(), plugins: renamed(await pluginsOf("upstream")) } });
       const theirs = new Client(upstream.url);

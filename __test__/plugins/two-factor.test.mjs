@@ -3,38 +3,14 @@
 // each attack class upstream has had an advisory for.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { createAuthClient } from "better-auth/client";
 import { twoFactorClient } from "better-auth/client/plugins";
 import { Client, startServer, uniqueEmail, upstreamPasswordOptions, browserLikeFetch } from "../helpers.mjs";
 import { createTestDatabase, DIALECTS } from "../databases.mjs";
 import { startBoth, assertSameSteps, pluginsOf, IMPLS } from "./differential.mjs";
+import { base32Decode, totpFor } from "../totp.mjs";
 
 const PASSWORD = "password123";
-
-function base32Decode(text) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const ch of text.replace(/=+$/, "")) bits += alphabet.indexOf(ch.toUpperCase()).toString(2).padStart(5, "0");
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-/** RFC 6238 from an otpauth URI, written here (neither implementation's code). */
-export function totpFor(uri, stepOffset = 0) {
-  const u = new URL(uri);
-  const key = base32Decode(u.searchParams.get("secret"));
-  const digits = Number(u.searchParams.get("digits") ?? 6);
-  const period = Number(u.searchParams.get("period") ?? 30);
-  const counter = Math.floor(Date.now() / 1000 / period) + stepOffset;
-  const message = Buffer.alloc(8);
-  message.writeBigUInt64BE(BigInt(counter));
-  const h = createHmac("sha1", key).update(message).digest();
-  const offset = h[h.length - 1] & 15;
-  const value = (h.readUInt32BE(offset) & 0x7fffffff) % 10 ** digits;
-  return String(value).padStart(digits, "0");
-}
 
 /** A code that is not the current one (nor its neighbours). */
 function wrongCode(uri) {
@@ -148,6 +124,12 @@ describe("two-factor plugin, as upstream", () => {
       step("verify-totp trustDevice", await g.post("/api/auth/two-factor/verify-totp", { code: totpFor(uri), trustDevice: true }));
       await g.post("/api/auth/sign-out", {});
       step("a trusted device signs in without a challenge", await g.post("/api/auth/sign-in/email", { email, password: PASSWORD }));
+
+      // Don't remember me, then trust: the session cookie ends with the browser, and trusting
+      // the device drops the marker (as upstream).
+      const h = new Client(url);
+      step("sign-in rememberMe false", await h.post("/api/auth/sign-in/email", { email, password: PASSWORD, rememberMe: false }));
+      step("verify-totp without remembering", await h.post("/api/auth/two-factor/verify-totp", { code: totpFor(uri), trustDevice: true }));
 
       // Disable.
       step("disable wrong password", await a.post("/api/auth/two-factor/disable", { password: "nope-nope" }));
@@ -315,6 +297,36 @@ describe("two-factor attacks", () => {
     const forged = new Client(server.url);
     forged.jar.set("better-auth.trust_device", trust.replace(/^./, (ch) => (ch === "a" ? "b" : "a")));
     assert.equal((await forged.post("/api/auth/sign-in/email", { email: emailA, password: PASSWORD })).data.twoFactorRedirect, true);
+  });
+});
+
+describe("two-factor challenge lifetime and other sign-ins", () => {
+  it("an expired challenge is refused; username sign-in is challenged too", async () => {
+    const { twoFactor, username } = await pluginsOf("ours");
+    const server = await startServer({ options: { plugins: [username(), twoFactor({ twoFactorCookieMaxAge: 1 })] } });
+    try {
+      const email = uniqueEmail("tf-expire");
+      const c = await signUp(server.url, email);
+      await c.post("/api/auth/update-user", { username: `exp_${Date.now().toString(36)}` });
+      const name = (await c.request("/api/auth/get-session")).data.user.username;
+      const enable = await c.post("/api/auth/two-factor/enable", { password: PASSWORD });
+      await c.post("/api/auth/two-factor/verify-totp", { code: totpFor(enable.data.totpURI) });
+      const viaUsername = new Client(server.url);
+      const r = await viaUsername.post("/api/auth/sign-in/username", { username: name, password: PASSWORD });
+      assert.equal(r.data.twoFactorRedirect, true, r.text);
+      assert.match(r.setCookies.find((l) => l.includes("two_factor=")), /Max-Age=1\b/);
+      await new Promise((res) => setTimeout(res, 1500));
+      const late = await viaUsername.request("/api/auth/two-factor/verify-totp", {
+        method: "POST",
+        json: { code: totpFor(enable.data.totpURI) },
+        // The browser dropped it; a script replays it anyway.
+        headers: { cookie: `better-auth.two_factor=${r.cookies["better-auth.two_factor"].value}` },
+      });
+      assert.equal(late.status, 401, late.text);
+      assert.equal(late.data.code, "INVALID_TWO_FACTOR_COOKIE");
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -291,6 +291,7 @@ mod tests {
     static TABLE: Table = Table {
         name: Cow::Borrowed("thing"),
         columns: Cow::Borrowed(&[col("id", Kind::Id), col("name", Kind::Text), optional("count", Kind::Int), optional("at", Kind::Date)]),
+        indexes: &[],
     };
 
     #[test]

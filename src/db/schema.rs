@@ -45,6 +45,8 @@ pub struct Column {
 pub struct Table {
     pub name: Cow<'static, str>,
     pub columns: Cow<'static, [Column]>,
+    /// Fields with upstream's single-column index (`index: true` in a plugin's schema).
+    pub indexes: &'static [&'static str],
 }
 
 /// What the schema holds beyond upstream's core tables, and what things are called.
@@ -216,6 +218,7 @@ pub const TABLES: &[Table] = &[
             date_now("createdAt"),
             date_now("updatedAt"),
         ]),
+        indexes: &[],
     },
     Table {
         name: Cow::Borrowed("session"),
@@ -229,6 +232,7 @@ pub const TABLES: &[Table] = &[
             optional("userAgent", Kind::Text),
             col("userId", Kind::UserRef),
         ]),
+        indexes: &[],
     },
     Table {
         name: Cow::Borrowed("account"),
@@ -247,6 +251,7 @@ pub const TABLES: &[Table] = &[
             date_now("createdAt"),
             col("updatedAt", Kind::Date),
         ]),
+        indexes: &[],
     },
     Table {
         name: Cow::Borrowed("verification"),
@@ -258,6 +263,7 @@ pub const TABLES: &[Table] = &[
             date_now("createdAt"),
             date_now("updatedAt"),
         ]),
+        indexes: &[],
     },
 ];
 
@@ -265,6 +271,7 @@ pub const TABLES: &[Table] = &[
 pub static RATE_LIMIT_TABLE: Table = Table {
     name: Cow::Borrowed("rateLimit"),
     columns: Cow::Borrowed(&[col("id", Kind::Id), unique("key"), col("count", Kind::Int), col("lastRequest", Kind::BigInt)]),
+    indexes: &[],
 };
 
 /// A model's core columns under their field names (empty for an unknown model).
@@ -309,8 +316,12 @@ pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> R
         let core = model.columns.iter().map(|c| Column { name: Cow::Owned(options.column(model_name, &c.name).to_owned()), ..c.clone() });
         let columns: Vec<Column> = core.chain(fields.iter().map(|f| field_column(f, dialect))).collect();
         match existing.tables.get(table) {
-            None => statements
-                .push(dialect.create_table_sql(&Table { name: Cow::Owned(table.to_owned()), columns: Cow::Owned(columns) }, user_table)),
+            None => {
+                statements.push(dialect.create_table_sql(
+                    &Table { name: Cow::Owned(table.to_owned()), columns: Cow::Owned(columns), indexes: &[] },
+                    user_table,
+                ))
+            }
             Some(present) => {
                 for column in columns.iter().filter(|c| !present.iter().any(|p| p == c.name.as_ref())) {
                     if column.required && column.added_default.is_none() {
@@ -347,8 +358,10 @@ pub fn plan(dialect: Dialect, existing: &Existing, options: &SchemaOptions) -> R
             }
         }
     }
-    for index in INDEXES.iter().filter(|i| !options.omit.contains(&i.model)) {
-        let (table, column) = (options.table(index.model), options.column(index.model, index.field));
+    let core_indexes = INDEXES.iter().filter(|i| !options.omit.contains(&i.model)).map(|i| (i.model, i.field));
+    let plugin_indexes = options.plugin_tables.iter().flat_map(|t| t.indexes.iter().map(move |f| (t.name.as_ref(), *f)));
+    for (model, field) in core_indexes.chain(plugin_indexes) {
+        let (table, column) = (options.table(model), options.column(model, field));
         let name = index_name(table, column);
         if !existing.indexes.contains(&name) {
             statements.push(dialect.create_index_sql(&name, table, column));

@@ -36,6 +36,7 @@ pub static JWKS: Table = Table {
         optional("alg", Kind::Text),
         optional("crv", Kind::Text),
     ]),
+    indexes: &[],
 };
 
 #[derive(Clone, Copy)]

@@ -48,18 +48,20 @@ const ENABLED_FIELD: &str = "twoFactorEnabled";
 /// Upstream's `signInPaths`: the sign-ins a second factor guards.
 const SIGN_IN_PATHS: &[&str] = &["/sign-in/email", "/sign-in/username", "/sign-in/phone-number"];
 
-/// Upstream's `twoFactor` schema (`plugins/two-factor/schema.ts`): no timestamps.
+/// Upstream's `twoFactor` schema (`plugins/two-factor/schema.ts`): no timestamps; `secret`
+/// and `userId` indexed.
 pub static TWO_FACTOR: Table = Table {
     name: Cow::Borrowed("twoFactor"),
     columns: Cow::Borrowed(&[
         col("id", Kind::Id),
-        col("secret", Kind::Text),
+        col("secret", Kind::ShortText),
         col("backupCodes", Kind::Text),
         col("userId", Kind::UserRef),
         optional("verified", Kind::Bool),
         optional("failedVerificationCount", Kind::Int),
         optional("lockedUntil", Kind::Date),
     ]),
+    indexes: &["secret", "userId"],
 };
 
 #[derive(Clone, Copy)]
