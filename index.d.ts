@@ -65,6 +65,8 @@ export interface BetterAuthOptions {
   trustedOrigins?: string[] | ((request?: Request) => (string | null | undefined)[] | Promise<(string | null | undefined)[]>);
   /** Request bodies longer than this many bytes get 413 (default 1 MiB). */
   maxBodySize?: number;
+  /** Milliseconds to wait for a whole request body; a client that trickles it gets 408 (default 10000, 0: no limit). */
+  bodyTimeout?: number;
   appName?: string;
   emailAndPassword?: {
     enabled?: boolean;
@@ -353,3 +355,4 @@ export declare class APIError extends Error {
 
 export declare const NATIVE: unique symbol;
 export declare const TRUSTED_ORIGINS: unique symbol;
+export declare const LOGGER: unique symbol;

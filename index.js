@@ -12,6 +12,8 @@ export { APIError };
 export const NATIVE = Symbol.for("better-auth-rs.native");
 /** Where it finds the per-request `trustedOrigins` function, if the options have one. */
 export const TRUSTED_ORIGINS = Symbol.for("better-auth-rs.trustedOrigins");
+/** Where it finds the instance's logger (the `logger` option). */
+export const LOGGER = Symbol.for("better-auth-rs.logger");
 
 /**
  * `trustedOrigins` as a function of the request: called for state-changing requests (the
@@ -132,6 +134,7 @@ export function betterAuth(options = {}) {
   };
   handler[NATIVE] = core;
   handler[TRUSTED_ORIGINS] = originsFor;
+  handler[LOGGER] = logSink;
 
   // One entry per endpoint of the core's table (core and plugins): nothing is listed here.
   const api = {};
@@ -147,6 +150,7 @@ export function betterAuth(options = {}) {
     migrate: ({ apply = true } = {}) => core.migrate(apply),
     [NATIVE]: core,
     [TRUSTED_ORIGINS]: originsFor,
+    [LOGGER]: logSink,
   };
   return auth;
 }

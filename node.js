@@ -1,6 +1,6 @@
 // better-auth-rs/node: mount the auth server on Express or node:http, as upstream's
 // `better-auth/node`.
-import { NATIVE, TRUSTED_ORIGINS } from "./index.js";
+import { LOGGER, NATIVE, TRUSTED_ORIGINS } from "./index.js";
 
 /** A standard `Headers` from Node's `req.headers`; array values are appended one by one. */
 export function fromNodeHeaders(nodeHeaders) {
@@ -48,18 +48,22 @@ function reserialize(req) {
  * Reads the body, stopping one byte past `limit` (the core answers 413 for that). Resolves
  * `{ body, truncated }`.
  */
-function readBody(req, limit) {
+function readBody(req, limit, timeout) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     let size = 0;
     let done = false;
-    const finish = (truncated) => {
+    // A body that trickles in (slowloris) is not waited for forever.
+    const timer = timeout > 0 ? setTimeout(() => finish(false, true), timeout) : null;
+    const finish = (truncated, timedOut = false) => {
       if (done) return;
       done = true;
+      clearTimeout(timer);
+      if (timedOut) req.pause();
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", onError);
-      resolve({ body: Buffer.concat(chunks), truncated });
+      resolve({ body: Buffer.concat(chunks), truncated, timedOut });
     };
     const onData = (chunk) => {
       chunks.push(chunk);
@@ -73,6 +77,7 @@ function readBody(req, limit) {
     const onError = (error) => {
       if (!done) {
         done = true;
+        clearTimeout(timer);
         reject(error);
       }
     };
@@ -82,7 +87,7 @@ function readBody(req, limit) {
   });
 }
 
-async function requestBody(req, limit) {
+async function requestBody(req, limit, timeout = 0) {
   const method = req.method?.toUpperCase();
   if (method === "GET" || method === "HEAD") return { body: undefined, truncated: false };
   // Consumed by a body parser mounted before us (req._body is body-parser's flag).
@@ -90,7 +95,7 @@ async function requestBody(req, limit) {
     return { body: reserialize(req), truncated: false };
   }
   if (req.readableEnded) return { body: undefined, truncated: false };
-  return readBody(req, limit);
+  return readBody(req, limit, timeout);
 }
 
 function writeResponse(res, result) {
@@ -106,6 +111,7 @@ function writeResponse(res, result) {
 }
 
 const INTERNAL_ERROR = JSON.stringify({ message: "Internal Server Error", code: "INTERNAL_SERVER_ERROR" });
+const BODY_TIMEOUT = JSON.stringify({ message: "Request body timeout", code: "REQUEST_TIMEOUT" });
 
 function nodeHandlerForWebHandler(handler) {
   return async (req, res) => {
@@ -126,9 +132,15 @@ function nodeHandlerForWebHandler(handler) {
 export function toNodeHandler(auth) {
   const core = auth?.[NATIVE] ?? auth?.handler?.[NATIVE];
   const originsFor = auth?.[TRUSTED_ORIGINS] ?? auth?.handler?.[TRUSTED_ORIGINS];
+  const logger = auth?.[LOGGER] ?? auth?.handler?.[LOGGER];
   const handle = core
     ? async (req, res) => {
-        const { body, truncated } = await requestBody(req, core.maxBodySize);
+        const { body, truncated, timedOut } = await requestBody(req, core.maxBodySize, core.bodyTimeout);
+        if (timedOut) {
+          res.writeHead(408, { "content-type": "application/json", connection: "close" });
+          res.end(BODY_TIMEOUT);
+          return;
+        }
         const url = requestURL(req);
         const readsOnly = req.method === "GET" || req.method === "HEAD";
         // Only a trustedOrigins function needs a web Request; the fast path never builds one.
@@ -147,7 +159,11 @@ export function toNodeHandler(auth) {
     try {
       await handle(req, res);
     } catch (error) {
-      console.error("better-auth-rs: request failed:", error);
+      // A client that went away mid-request is not a server fault.
+      const aborted = req.aborted || req.destroyed || error?.code === "ECONNRESET" || error?.message === "aborted";
+      if (aborted) logger?.at("debug", `request aborted by the client: ${req.method} ${req.url}`);
+      else if (logger) logger.at("error", `request failed: ${error?.stack ?? error}`);
+      else console.error("better-auth-rs: request failed:", error);
       if (!res.headersSent) {
         res.statusCode = 500;
         res.setHeader("content-type", "application/json");

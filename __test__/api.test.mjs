@@ -189,7 +189,7 @@ describe("public surface", () => {
   it("exports exactly what the declarations describe (an API change must update this list)", async () => {
     const index = await import("../index.js");
     const node = await import("../node.js");
-    assert.deepEqual(Object.keys(index).sort(), ["APIError", "NATIVE", "TRUSTED_ORIGINS", "betterAuth"]);
+    assert.deepEqual(Object.keys(index).sort(), ["APIError", "LOGGER", "NATIVE", "TRUSTED_ORIGINS", "betterAuth"]);
     assert.deepEqual(Object.keys(node).sort(), ["fromNodeHeaders", "toNodeHandler"]);
     const auth = makeAuth();
     assert.deepEqual(Object.keys(auth).sort(), ["$ERROR_CODES", "api", "fetch", "handler", "migrate", "options"]);

@@ -3,6 +3,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import net from "node:net";
 import { betterAuth } from "../index.js";
 import { toNodeHandler } from "../node.js";
 import { startServer, Client, rawRequest, uniqueEmail, SECRET, tempDbFile } from "./helpers.mjs";
@@ -60,6 +61,52 @@ describe("hostile input", () => {
       const r = await rawRequest(server.url, "/api/auth/get-session", { headers: { cookie } });
       assert.equal(r.status, 200);
       assert.equal(r.text, "null");
+    }
+  });
+});
+
+describe("a client that aborts mid-request", () => {
+  it("is logged at debug, not as a server error, and the server keeps serving", async () => {
+    const lines = [];
+    const server = await startServer({ options: { logger: { level: "debug", log: (level, message) => lines.push([level, message]) } } });
+    try {
+      const { port } = new URL(server.url);
+      await new Promise((resolve) => {
+        const socket = net.connect(Number(port), "127.0.0.1", () => {
+          socket.write("POST /api/auth/sign-up/email HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\":");
+          setTimeout(() => (socket.destroy(), resolve()), 100);
+        });
+      });
+      for (let i = 0; i < 50 && !lines.some(([, m]) => m.includes("aborted")); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(lines.some(([level, m]) => level === "debug" && m.includes("request aborted by the client: POST /api/auth/sign-up/email")), JSON.stringify(lines));
+      assert.deepEqual(lines.filter(([level]) => level === "error"), []);
+      assert.equal((await new Client(server.url).request("/api/auth/ok")).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("a client that trickles its body", () => {
+  it("gets 408 JSON after bodyTimeout, and the connection is closed", { timeout: 10_000 }, async () => {
+    const server = await startServer({ options: { bodyTimeout: 300 } });
+    try {
+      const { port } = new URL(server.url);
+      const answer = await new Promise((resolve) => {
+        let text = "";
+        const socket = net.connect(Number(port), "127.0.0.1", () => {
+          socket.write("POST /api/auth/sign-up/email HTTP/1.1\r\nHost: x\r\nOrigin: http://localhost:5173\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{");
+          const drip = setInterval(() => socket.writable && socket.write(" "), 100);
+          socket.on("data", (d) => (text += d));
+          socket.on("close", () => (clearInterval(drip), resolve(text)));
+        });
+      });
+      assert.match(answer, /^HTTP\/1\.1 408 /);
+      assert.match(answer, /content-type: application\/json/i);
+      assert.ok(answer.includes('{"message":"Request body timeout","code":"REQUEST_TIMEOUT"}'), answer);
+      assert.equal((await new Client(server.url).request("/api/auth/ok")).status, 200);
+    } finally {
+      await server.close();
     }
   });
 });

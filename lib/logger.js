@@ -28,5 +28,9 @@ export function createLogSink(options = {}) {
     else if (lvl === "warn") console.warn(line);
     else console.log(line);
   };
-  return { level, log };
+  /** Logs at `lvl` when the configured level lets it through. */
+  const at = (lvl, message) => {
+    if (level !== null && LEVELS.indexOf(lvl) >= LEVELS.indexOf(level)) log(lvl, message);
+  };
+  return { level, log, at };
 }

@@ -30,9 +30,19 @@ pub struct AuthContext {
     discovered: Vec<tokio::sync::OnceCell<crate::oauth::Provider>>,
     /// When each provider's discovery last failed: requests fail fast for a while after.
     discovery_failed: Vec<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// The expired-row sweep starts with the first request (inside the runtime).
+    sweep_started: std::sync::Once,
 }
 
 impl AuthContext {
+    /// Starts the background expired-row sweep once (when enabled); it ends with the instance.
+    pub fn start_sweep(self: &Arc<Self>) {
+        if self.options.sweep.enabled {
+            let ctx = Arc::downgrade(self);
+            self.sweep_started.call_once(|| drop(tokio::spawn(crate::db::sweep::run(ctx))));
+        }
+    }
+
     pub fn new(options: AuthOptions, logger: Logger, callbacks: Arc<dyn Callbacks>) -> Self {
         let rate_limit_table = options.rate_limit.storage == crate::options::RateLimitStorage::Database;
         let secondary = options.secondary_storage.as_ref().map(|config| match config {
@@ -66,6 +76,7 @@ impl AuthContext {
             callbacks,
             discovered: options.providers.iter().map(|_| tokio::sync::OnceCell::new()).collect(),
             discovery_failed: options.providers.iter().map(|_| std::sync::Mutex::new(None)).collect(),
+            sweep_started: std::sync::Once::new(),
             options,
         }
     }

@@ -69,12 +69,14 @@ impl Auth {
 
     /// Answers one HTTP request. A panic inside becomes a 500 and is logged.
     pub async fn handle(&self, req: Request) -> Response {
+        self.ctx.start_sweep();
         let ctx = self.ctx.clone();
         guard(&self.ctx.logger, tokio::spawn(async move { router::handle_http(&ctx, req).await })).await.unwrap_or_else(|panicked| panicked)
     }
 
     /// `auth.api.<name>(...)`; `None` when there is no such endpoint.
     pub async fn call_api(&self, input: ApiInput) -> Option<Response> {
+        self.ctx.start_sweep();
         let ctx = self.ctx.clone();
         guard(&self.ctx.logger, tokio::spawn(async move { router::call_api(&ctx, input).await })).await.unwrap_or_else(Some)
     }

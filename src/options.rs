@@ -18,6 +18,8 @@ use crate::option_keys::{self, KeyCheck};
 pub const DEFAULT_SECRET: &str = "better-auth-secret-12345678901234567890";
 pub const DEFAULT_SQLITE_FILE: &str = "./better-auth.db";
 const DEFAULT_MAX_BODY_SIZE: u64 = 1024 * 1024;
+/// How long the Node glue waits for a request body (ms): a trickling client gets 408.
+const DEFAULT_BODY_TIMEOUT_MS: u64 = 10_000;
 
 /// The environment variables the options fall back to, captured once (by the Node layer from
 /// `process.env`), so the core never reads the process environment behind the caller's back.
@@ -235,6 +237,10 @@ pub struct AuthOptions {
     pub disable_origin_check: bool,
     pub disable_csrf_check: bool,
     pub max_body_size: u64,
+    /// `bodyTimeout` (ours): milliseconds to wait for the whole body; 0 waits forever.
+    pub body_timeout_ms: u64,
+    /// `expiredRowSweep` (ours).
+    pub sweep: crate::db::sweep::SweepOptions,
     pub rate_limit: RateLimitOptions,
     pub ip: IpOptions,
     /// Dotted paths of the options that are JavaScript functions.
@@ -334,9 +340,19 @@ struct RawOptions {
     session: RawSession,
     advanced: RawAdvanced,
     max_body_size: Option<u64>,
+    body_timeout: Option<u64>,
+    expired_row_sweep: RawSweep,
     rate_limit: RawRateLimit,
     secondary_storage: Option<Value>,
     verification: RawVerification,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct RawSweep {
+    enabled: Option<bool>,
+    interval_seconds: Option<u64>,
+    batch_size: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -719,6 +735,8 @@ fn resolve(raw: RawOptions, env: &Env, warnings: &mut OptionWarnings) -> Result<
         disable_origin_check,
         disable_csrf_check,
         max_body_size: raw.max_body_size.unwrap_or(DEFAULT_MAX_BODY_SIZE),
+        body_timeout_ms: raw.body_timeout.unwrap_or(DEFAULT_BODY_TIMEOUT_MS),
+        sweep: resolve_sweep(raw.expired_row_sweep)?,
         rate_limit,
         ip,
         functions: Default::default(),
@@ -807,6 +825,18 @@ fn resolve_database(raw: Option<Value>) -> Result<DatabaseConfig, OptionsError> 
         }
         Some(other) => Err(invalid("database", format!("got {}; expected {ACCEPTED}", option_keys::describe(&other)))),
     }
+}
+
+fn resolve_sweep(raw: RawSweep) -> Result<crate::db::sweep::SweepOptions, OptionsError> {
+    let default = crate::db::sweep::SweepOptions::default();
+    if raw.interval_seconds == Some(0) {
+        return Err(invalid("expiredRowSweep.intervalSeconds", "expected seconds > 0 (use `enabled: false` to turn the sweep off)"));
+    }
+    Ok(crate::db::sweep::SweepOptions {
+        enabled: raw.enabled.unwrap_or(default.enabled),
+        interval: raw.interval_seconds.map_or(default.interval, std::time::Duration::from_secs),
+        batch_size: raw.batch_size.filter(|b| *b > 0).unwrap_or(default.batch_size),
+    })
 }
 
 fn parse_secrets_env(list: &str) -> Result<Vec<(Value, String)>, OptionsError> {

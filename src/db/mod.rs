@@ -8,6 +8,7 @@ pub mod models;
 pub mod names;
 pub mod schema;
 pub mod secondary;
+pub mod sweep;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -298,11 +299,11 @@ impl Database {
         }
     }
 
-    fn sessions_in_database(&self) -> bool {
+    pub fn sessions_in_database(&self) -> bool {
         self.store.secondary.is_none() || self.store.sessions_in_database
     }
 
-    fn verifications_in_database(&self) -> bool {
+    pub fn verifications_in_database(&self) -> bool {
         self.store.secondary.is_none() || self.store.verifications_in_database
     }
 
@@ -957,9 +958,10 @@ impl Database {
         Ok(())
     }
 
-    /// One request against a rate-limit bucket (upstream's sliding window, spec §8.4), in
-    /// one write transaction so concurrent instances count every request. Returns
-    /// `Err(retry_after_seconds)` when the request is refused.
+    /// One request against a rate-limit bucket (upstream's sliding window,
+    /// `packages/better-auth/src/api/rate-limiter/index.ts`), in one write transaction so
+    /// concurrent instances count every request. Returns `Err(retry_after_seconds)` when the
+    /// request is refused.
     pub async fn consume_rate_limit(&self, key: &str, window_ms: i64, max: i64, now: i64) -> Result<Result<(), i64>, DbError> {
         // InnoDB may pick concurrent first requests as deadlock victims; they are retried.
         let mut attempts = 0;

@@ -134,6 +134,12 @@ impl NativeAuth {
         self.auth.options().max_body_size as f64
     }
 
+    /// Milliseconds the Node glue waits for a whole request body before answering 408.
+    #[napi(getter)]
+    pub fn body_timeout(&self) -> f64 {
+        self.auth.options().body_timeout_ms as f64
+    }
+
     /// `trustedOrigins`: what the user's `trustedOrigins` function returned for this request.
     #[napi]
     pub async fn handle(
