@@ -1,4 +1,4 @@
-// Changing the email address (spec §5.16, §7.1) over HTTP: directly, or through confirmation
+// Changing the email address over HTTP: directly, or through confirmation
 // and verification mails.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";

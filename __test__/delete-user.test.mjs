@@ -1,4 +1,4 @@
-// Deleting one's account (spec §5.20) and update-session (§5.15) over HTTP.
+// Deleting one's account and update-session over HTTP.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, Client, rawRequest, uniqueEmail, FRONTEND } from "./helpers.mjs";

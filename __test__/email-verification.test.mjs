@@ -1,4 +1,4 @@
-// Email verification over HTTP (spec §5.22, §7.1): mails on sign-up and sign-in, the link,
+// Email verification over HTTP: mails on sign-up and sign-in, the link,
 // requireEmailVerification, tokens compatible with upstream's (jose HS256).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// Password reset over HTTP (spec §5.21): the mail callback, the link, single-use tokens.
+// Password reset over HTTP: the mail callback, the link, single-use tokens.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, Client, rawRequest, uniqueEmail, FRONTEND } from "./helpers.mjs";

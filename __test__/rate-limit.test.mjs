@@ -1,4 +1,4 @@
-// Rate limiting over HTTP (spec §8.4), in memory and in the database.
+// Rate limiting over HTTP, in memory and in the database.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, rawRequest, tempDbFile } from "./helpers.mjs";

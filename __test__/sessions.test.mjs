@@ -1,4 +1,4 @@
-// Listing and revoking sessions over HTTP (spec §5.10-5.13).
+// Listing and revoking sessions over HTTP.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, Client, uniqueEmail } from "./helpers.mjs";

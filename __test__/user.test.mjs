@@ -1,5 +1,6 @@
 // The signed-in user's own account over HTTP and auth.api: update-user, change-password,
-// verify-password, setPassword, list-accounts, unlink-account (spec §5.14-5.19, §5.23).
+// verify-password, setPassword, list-accounts, unlink-account (upstream's
+// `api/routes/update-user.ts`, `password.ts`, `account.ts`).
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, Client, uniqueEmail } from "./helpers.mjs";

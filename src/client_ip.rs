@@ -1,7 +1,7 @@
-//! The client address (spec §8.6), for sessions and rate limits: from the configured headers
-//! (default `X-Forwarded-For`). Without trusted proxies only a single-hop value is believed;
-//! with them the chain is walked right to left, skipping trusted hops. IPv4-mapped IPv6
-//! becomes IPv4; IPv6 is expanded and masked to `ipv6Subnet` bits (default /64).
+//! The client address (`packages/core/src/utils/ip.ts`), for sessions and rate limits: from the
+//! configured headers (default `X-Forwarded-For`). Without trusted proxies only a single-hop value
+//! is believed; with them the chain is walked right to left, skipping trusted hops. IPv4-mapped
+//! IPv6 becomes IPv4; IPv6 is expanded and masked to `ipv6Subnet` bits (default /64).
 
 use std::net::{IpAddr, Ipv6Addr};
 

@@ -1,8 +1,8 @@
-//! `session.cookieCache` (spec §4.4): `{ session, user, updatedAt, version }` in the
-//! `session_data` cookie, so `get-session` can answer without the database. Byte-compatible
-//! with upstream's `compact` (HMAC-signed base64url JSON), `jwt` (HS256) and `jwe` strategies, so a
-//! cookie written here is read by upstream (and by `getCookieCache` in a Next.js middleware),
-//! and the other way round.
+//! `session.cookieCache` (`packages/better-auth/src/cookies/index.ts`):
+//! `{ session, user, updatedAt, version }` in the `session_data` cookie, so `get-session` can
+//! answer without the database. Byte-compatible with upstream's `compact` (HMAC-signed base64url
+//! JSON), `jwt` (HS256) and `jwe` strategies, so a cookie written here is read by upstream (and by
+//! `getCookieCache` in a Next.js middleware), and the other way round.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

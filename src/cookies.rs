@@ -1,4 +1,5 @@
-//! Auth cookies as upstream names, signs and serializes them (spec §4).
+//! Auth cookies as upstream names, signs and serializes them
+//! (`packages/better-auth/src/cookies/index.ts`).
 
 use cookie::{Cookie, SameSite as CookieSameSite};
 

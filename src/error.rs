@@ -78,8 +78,8 @@ error_codes! { mod codes {
     PASSWORD_ALREADY_SET => "User already has a password set",
 } }
 
-/// Codes upstream emits outside its catalog (spec §3.4 and better-call's), plus our
-/// request-size limit.
+/// Codes upstream's routes and better-call emit outside `packages/core/src/error/codes.ts`, plus
+/// our request-size limit.
 pub mod extra_codes {
     use super::ErrorCode;
     pub const EMAIL_PASSWORD_SIGN_UP_DISABLED: ErrorCode =

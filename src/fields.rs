@@ -1,5 +1,6 @@
-//! `user.additionalFields` / `session.additionalFields` (spec §9.5): their definitions, how
-//! request bodies fill them (upstream's `parseInputData`), and their columns.
+//! `user.additionalFields` / `session.additionalFields` (`packages/better-auth/src/db/schema.ts`):
+//! their definitions, how request bodies fill them (upstream's `parseInputData`), and their
+//! columns.
 //!
 //! Upstream checks no types here and stores whatever arrives (a string in an integer column,
 //! an unparsable date that then fails as a 500). We check each value against its declared type

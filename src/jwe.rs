@@ -1,7 +1,7 @@
-//! Upstream's `symmetricEncodeJWT` / `symmetricDecodeJWT` (jose): a compact JWE with
-//! `alg: "dir"`, `enc: "A256CBC-HS512"` (RFC 7518 §5.2.5), the key derived by HKDF-SHA256 from
-//! the secret with a per-use salt, and `kid` the key's RFC 7638 thumbprint. Used by the
-//! `jwe` cookie-cache strategy.
+//! Upstream's `symmetricEncodeJWT` / `symmetricDecodeJWT` (jose): a compact JWE with `alg: "dir"`,
+//! `enc: "A256CBC-HS512"` (RFC 7518 section 5.2.5), the key derived by HKDF-SHA256 from the secret
+//! with a per-use salt, and `kid` the key's RFC 7638 thumbprint. Used by the `jwe` cookie-cache
+//! strategy.
 
 use aes::Aes256;
 use base64::Engine;
@@ -31,7 +31,7 @@ fn thumbprint(key: &[u8; 64]) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(jwk.as_bytes()))
 }
 
-/// RFC 7518 §5.2.2.1: HMAC-SHA-512 over AAD || IV || ciphertext || AAD length in bits, first half.
+/// RFC 7518 section 5.2.2.1: HMAC-SHA-512 over AAD || IV || ciphertext || AAD length in bits, first half.
 fn tag(mac_key: &[u8], aad: &[u8], iv: &[u8], ciphertext: &[u8]) -> [u8; 32] {
     let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(mac_key).expect("HMAC takes any key length");
     mac.update(aad);

@@ -1,5 +1,6 @@
-//! The request pipeline (spec §2.2): routing under the base path, body parsing, the origin
-//! middleware, the endpoint, and the response (§2.3). `auth.api` calls enter at [`call_api`].
+//! The request pipeline (`packages/better-auth/src/api/index.ts`): routing under the base path,
+//! body parsing, the origin middleware, the endpoint, and the response. `auth.api` calls enter at
+//! [`call_api`].
 
 use serde_json::{Map, Value};
 use url::Url;

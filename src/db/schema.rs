@@ -9,7 +9,8 @@ use std::borrow::Cow;
 use super::names::Names;
 use crate::fields::FieldDef;
 
-/// How a column is declared; each dialect maps it to upstream's type (spec §9.3).
+/// How a column is declared; each dialect maps it to upstream's type
+/// (`packages/better-auth/src/db/get-migration.ts`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// Primary key: `text`, `varchar(36)` on MySQL.

@@ -1,8 +1,9 @@
-//! `secondaryStorage`: a key-value store beside the database, as upstream uses it (spec §6.4):
-//! sessions under their token, `active-sessions-<userId>` lists, revocation markers,
-//! `verification:<identifier>` values and rate-limit counters. Either the built-in Redis client
-//! (`secondaryStorage: "redis://..."`) or the user's JavaScript object (`get`, `set`, `delete`,
-//! `getAndDelete`, `increment`), called through the callbacks.
+//! `secondaryStorage`: a key-value store beside the database, as upstream uses it
+//! (`packages/better-auth/src/db/internal-adapter.ts`): sessions under their token,
+//! `active-sessions-<userId>` lists, revocation markers, `verification:<identifier>` values and
+//! rate-limit counters. Either the built-in Redis client (`secondaryStorage: "redis://..."`) or the
+//! user's JavaScript object (`get`, `set`, `delete`, `getAndDelete`, `increment`), called through
+//! the callbacks.
 
 use std::sync::Arc;
 use std::time::Duration;

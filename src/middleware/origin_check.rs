@@ -1,5 +1,6 @@
-//! Origin and CSRF checks on state-changing HTTP requests (spec §8.2, §8.3). `auth.api`
-//! calls carry no browser and skip them, as upstream.
+//! Origin and CSRF checks on state-changing HTTP requests
+//! (`packages/better-auth/src/api/middlewares/origin-check.ts`). `auth.api` calls carry no browser
+//! and skip them, as upstream.
 
 use serde_json::Value;
 

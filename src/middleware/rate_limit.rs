@@ -1,8 +1,8 @@
-//! Rate limiting (spec §8.4), before routing, for HTTP requests only: buckets per client IP
-//! and path, upstream's special rules for the sign-in family and mail-sending endpoints,
-//! `customRules`, and memory or database storage. Beyond upstream, the path is normalized
-//! (case, repeated and trailing slashes, percent-encoding) so that no spelling gets a fresh
-//! bucket.
+//! Rate limiting (`packages/better-auth/src/api/rate-limiter/index.ts`), before routing, for HTTP
+//! requests only: buckets per client IP and path, upstream's special rules for the sign-in family
+//! and mail-sending endpoints, `customRules`, and memory or database storage. Beyond upstream, the
+//! path is normalized (case, repeated and trailing slashes, percent-encoding) so that no spelling
+//! gets a fresh bucket.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

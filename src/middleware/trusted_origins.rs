@@ -1,5 +1,6 @@
-//! `trustedOrigins` matching, as upstream's `matchesOriginPattern` (spec §8.1): exact origins,
-//! `*`/`?` wildcards on hosts or origins, custom schemes (`myapp://`), and safe relative paths.
+//! `trustedOrigins` matching, as upstream's `matchesOriginPattern`
+//! (`packages/better-auth/src/auth/trusted-origins.ts`): exact origins, `*`/`?` wildcards on hosts
+//! or origins, custom schemes (`myapp://`), and safe relative paths.
 
 use url::Url;
 

@@ -1,5 +1,6 @@
-//! OAuth 2.0 / OpenID Connect on one core (spec §11): each provider is a small description
-//! (endpoints, default scopes, how its profile maps to a user); the flow is shared.
+//! OAuth 2.0 / OpenID Connect on one core (upstream's `packages/core/src/oauth2/`): each provider
+//! is a small description (endpoints, default scopes, how its profile maps to a user); the flow is
+//! shared.
 
 pub mod declared;
 pub mod id_token;
@@ -62,7 +63,7 @@ pub fn code_challenge(verifier: &str) -> String {
 }
 
 /// The claims of a JWT, unverified: for ID tokens received straight from the token endpoint
-/// over TLS (OIDC Core §3.1.3.7 allows it; upstream decodes them the same way).
+/// over TLS (OIDC Core section 3.1.3.7 allows it; upstream decodes them the same way).
 pub fn decode_jwt_claims(token: &str) -> Option<Map<String, Value>> {
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;

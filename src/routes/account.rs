@@ -1,4 +1,5 @@
-//! The user's linked accounts: `GET /list-accounts`, `POST /unlink-account` (spec §5.23).
+//! The user's linked accounts: `GET /list-accounts`, `POST /unlink-account`
+//! (`packages/better-auth/src/api/routes/account.ts`).
 
 use serde_json::json;
 

@@ -1,9 +1,10 @@
-//! `databaseHooks.<model>.<create|update|delete>.{before,after}` (spec §9.6): user functions
-//! around writes. `before(row, ctx)` sees the new row without its id (create), the changes
-//! (update) or the row (delete), and may return `false` (the write is skipped) or `{ data }`
-//! (merged in); `after(row, ctx)` sees the stored row once its transaction committed. A thrown
-//! `APIError` becomes the response as thrown. As upstream, a refused write is not an error:
-//! the endpoint answers as if it happened (reset-password's refused token delete excepted).
+//! `databaseHooks.<model>.<create|update|delete>.{before,after}`
+//! (`packages/better-auth/src/db/with-hooks.ts`): user functions around writes. `before(row, ctx)`
+//! sees the new row without its id (create), the changes (update) or the row (delete), and may
+//! return `false` (the write is skipped) or `{ data }` (merged in); `after(row, ctx)` sees the
+//! stored row once its transaction committed. A thrown `APIError` becomes the response as thrown.
+//! As upstream, a refused write is not an error: the endpoint answers as if it happened
+//! (reset-password's refused token delete excepted).
 
 use serde_json::{Map, Value, json};
 

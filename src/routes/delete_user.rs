@@ -1,5 +1,6 @@
-//! Deleting one's own account (spec §5.20): `POST /delete-user` with a password, a fresh
-//! session or a mailed link, and `GET /delete-user/callback` for that link.
+//! Deleting one's own account (`packages/better-auth/src/api/routes/update-user.ts`):
+//! `POST /delete-user` with a password, a fresh session or a mailed link, and
+//! `GET /delete-user/callback` for that link.
 
 use serde_json::{Value, json};
 

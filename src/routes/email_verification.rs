@@ -1,6 +1,6 @@
-//! Email verification (spec §5.22, §7.1): `POST /send-verification-email`, `GET /verify-email`
-//! with stateless HS256 tokens byte-compatible with upstream's, and the mails sent on sign-up
-//! and sign-in.
+//! Email verification (`packages/better-auth/src/api/routes/email-verification.ts`):
+//! `POST /send-verification-email`, `GET /verify-email` with stateless HS256 tokens byte-compatible
+//! with upstream's, and the mails sent on sign-up and sign-in.
 
 use std::time::Duration;
 
@@ -89,7 +89,7 @@ pub async fn send_verification_email(call: &mut Call<'_>) -> Result<Reply, ApiEr
     Ok(Reply::Json(json!({ "status": true })))
 }
 
-/// The change-email branches of `/verify-email` (spec §7.1): the old address confirmed, the
+/// The change-email branches of `/verify-email`: the old address confirmed, the
 /// new address verified, or the legacy direct change.
 async fn verify_email_change(
     call: &mut Call<'_>,

@@ -1,4 +1,4 @@
-//! `GET /ok` and `GET /error` (spec §5.2, §5.3).
+//! `GET /ok` and `GET /error` (`packages/better-auth/src/api/routes/ok.ts`, `error.ts`).
 
 use serde_json::json;
 

@@ -1,5 +1,6 @@
-//! Password reset (spec §5.21): `POST /request-password-reset`, `GET /reset-password/:token`
-//! and `POST /reset-password`, with single-use tokens and the same answer for unknown emails.
+//! Password reset (`packages/better-auth/src/api/routes/password.ts`):
+//! `POST /request-password-reset`, `GET /reset-password/:token` and `POST /reset-password`, with
+//! single-use tokens and the same answer for unknown emails.
 
 use serde_json::{Value, json};
 use url::Url;

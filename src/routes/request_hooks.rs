@@ -1,8 +1,9 @@
-//! `hooks.before` / `hooks.after` (spec §13.1): the user's functions around every endpoint,
-//! over HTTP (after body parsing and the origin check) and through `auth.api`. `before` may
-//! change the body, query or headers, answer in the endpoint's place, or throw an `APIError`;
-//! `after` sees what the endpoint returned and may replace it or throw. The Node layer turns
-//! the description sent here into upstream's `ctx` and reports back what the hook did.
+//! `hooks.before` / `hooks.after` (`packages/better-auth/src/api/dispatch.ts`): the user's
+//! functions around every endpoint, over HTTP (after body parsing and the origin check) and through
+//! `auth.api`. `before` may change the body, query or headers, answer in the endpoint's place, or
+//! throw an `APIError`; `after` sees what the endpoint returned and may replace it or throw. The
+//! Node layer turns the description sent here into upstream's `ctx` and reports back what the hook
+//! did.
 
 use serde_json::{Map, Value, json};
 

@@ -1,5 +1,6 @@
-//! Sessions: creation and cookies (spec §6.1), `GET /get-session` (§6.3), the session
-//! middlewares (§6.2), and listing and revoking sessions (§5.10-5.13).
+//! Sessions: creation and cookies (`packages/better-auth/src/cookies/index.ts`),
+//! `GET /get-session`, the session middlewares, and listing and revoking sessions
+//! (`packages/better-auth/src/api/routes/session.ts`).
 
 use serde_json::{Value, json};
 
@@ -266,7 +267,7 @@ pub fn require_headers(call: &Call<'_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The session the request's signed cookie names (§6.3), refreshing it when due; refreshed or
+/// The session the request's signed cookie names, refreshing it when due; refreshed or
 /// cleared cookies go into the response.
 pub async fn resolve_session(call: &mut Call<'_>, disable_refresh: bool) -> Result<Option<(Session, User)>, ApiError> {
     let ctx = call.ctx;

@@ -1,4 +1,4 @@
-//! `POST /sign-in/email` (spec §5.5).
+//! `POST /sign-in/email` (`packages/better-auth/src/api/routes/sign-in.ts`).
 
 use serde_json::{Map, Value, json};
 

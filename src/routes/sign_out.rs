@@ -1,4 +1,5 @@
-//! `POST /sign-out` (spec §5.9): never needs a valid session; always clears the cookies.
+//! `POST /sign-out` (`packages/better-auth/src/api/routes/sign-out.ts`): never needs a valid
+//! session; always clears the cookies.
 
 use serde_json::json;
 

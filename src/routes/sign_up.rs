@@ -1,4 +1,4 @@
-//! `POST /sign-up/email` (spec §5.4).
+//! `POST /sign-up/email` (`packages/better-auth/src/api/routes/sign-up.ts`).
 
 use serde_json::json;
 

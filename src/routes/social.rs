@@ -1,5 +1,6 @@
-//! `POST /sign-in/social` and `GET|POST /callback/:id` (spec §11; upstream 1.7.25's
-//! `sign-in.ts`, `callback.ts`, `oauth2/state.ts`, `oauth2/link-account.ts`).
+//! `POST /sign-in/social` and `GET|POST /callback/:id` (upstream 1.7.25's
+//! `api/routes/sign-in.ts`, `api/routes/callback.ts`, `oauth2/state.ts`, `oauth2/link-account.ts`
+//! under `packages/better-auth/src/`).
 //!
 //! State: a verification row `auth-state:<state>` holding the flow's data (10 minutes) and a
 //! signed `<prefix>.state` cookie (5 minutes); the callback needs both to agree.

@@ -1,5 +1,6 @@
 //! The signed-in user's own account: `update-user`, `change-email`, `change-password`,
-//! `verify-password` and the server-only `setPassword` (spec §5.14-5.19).
+//! `verify-password` and the server-only `setPassword`
+//! (`packages/better-auth/src/api/routes/update-user.ts`, `password.ts`).
 
 use serde_json::{Value, json};
 
@@ -170,7 +171,7 @@ pub async fn set_password(call: &mut Call<'_>) -> Result<Reply, ApiError> {
 
 const SEND_CHANGE_EMAIL_CONFIRMATION: &str = "user.changeEmail.sendChangeEmailConfirmation";
 
-/// `POST /change-email` (spec §5.16): directly for unverified users when allowed, else through
+/// `POST /change-email`: directly for unverified users when allowed, else through
 /// a confirmation mail to the old address or a verification mail to the new one.
 pub async fn change_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let mut body = BodyReader::object(&call.body);
