@@ -67,6 +67,8 @@ export interface BetterAuthOptions {
   maxBodySize?: number;
   /** Milliseconds to wait for a whole request body; a client that trickles it gets 408 (default 10000, 0: no limit). */
   bodyTimeout?: number;
+  /** Ours: deletes expired sessions, verification values and idle rate-limit rows in the background. */
+  expiredRowSweep?: { enabled?: boolean; intervalSeconds?: number; batchSize?: number };
   appName?: string;
   emailAndPassword?: {
     enabled?: boolean;
