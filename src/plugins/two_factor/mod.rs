@@ -428,18 +428,8 @@ async fn disable(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     let (session, user) = require_session(call).await?;
     check_password(call, &user.id, password.as_deref(), o.allow_passwordless).await?;
     let ctx = call.ctx;
-    let mut fields = Map::new();
-    fields.insert(ENABLED_FIELD.to_owned(), Value::Bool(false));
-    let updated = ctx
-        .db
-        .update_user(&user.id, None, None, &fields, crate::time_util::now_ms())
-        .await
-        .or_internal(&ctx.logger, "two-factor disable")?
-        .ok_or_else(|| ApiError::bad_request(codes::USER_NOT_FOUND))?;
     ctx.db.delete_rows(&TWO_FACTOR, &[Where::eq("userId", user.id.as_str())]).await.or_internal(&ctx.logger, "two-factor disable")?;
-    let new_session = create_session(call, &updated.id, false).await.map_err(|err| session_creation_failed(call, 500, err))?;
-    set_session_cookie(call, &new_session, &updated, None).await;
-    ctx.db.delete_session(&session.token).await.or_internal(&ctx.logger, "two-factor disable")?;
+    set_enabled_and_rotate(call, &session, &user, false).await?;
     verify::forget_trusted_device(call).await?;
     Ok(Reply::Json(json!({ "status": true })))
 }
