@@ -138,3 +138,110 @@ describe("jwt keys shared with upstream on one database", () => {
     }
   });
 });
+
+describe("jwt key rotation, as upstream", () => {
+  it("a new key after rotationInterval; the old one stays in the JWKS for gracePeriod, then leaves", async () => {
+    const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+    const runs = await Promise.all(
+      ["ours", "upstream"].map(async (impl) => {
+        const { jwt } = await pluginsOf(impl);
+        const server = await startServer({
+          impl,
+          options: { emailAndPassword: await upstreamPasswordOptions(), plugins: [jwt({ jwks: { rotationInterval: 1, gracePeriod: 2 } })] },
+        });
+        try {
+          const c = await signedUp(server.url, `rotate-${impl}-${Date.now()}@example.com`);
+          const kid = async () => decodeProtectedHeader((await c.request("/api/auth/token")).data.token).kid;
+          const jwks = async () => (await c.request("/api/auth/jwks")).data;
+          const first = await kid();
+          const firstToken = (await c.request("/api/auth/token")).data.token;
+          await sleep(1300);
+          const second = await kid();
+          const during = await jwks();
+          // The first token still verifies while its key is in the grace period.
+          await jwtVerify(firstToken, createLocalJWKSet(during));
+          await sleep(2200);
+          const after = await jwks();
+          return {
+            rotated: first !== second,
+            duringGrace: during.keys.map((k) => (k.kid === first ? "first" : k.kid === second ? "second" : "other")).sort(),
+            afterGrace: after.keys.map((k) => (k.kid === first ? "first" : k.kid === second ? "second" : "other")).sort(),
+          };
+        } finally {
+          await server.close();
+        }
+      }),
+    );
+    assert.deepEqual(runs[0], runs[1], "ours and upstream rotate alike");
+    // The second key (made at ~1.3 s, expired at ~2.3 s) is still in its own grace period.
+    assert.deepEqual(runs[0], { rotated: true, duringGrace: ["first", "second"], afterGrace: ["second"] });
+  });
+});
+
+describe("jwt claims options, as upstream", () => {
+  it("issuer, audience, definePayload and getSubject shape the token alike", async () => {
+    const servers = await startBoth((p) => ({
+      plugins: [
+        p.jwt({
+          jwt: {
+            issuer: "https://issuer.test",
+            audience: ["svc-a", "svc-b"],
+            expirationTime: "2h",
+            definePayload: ({ user, session }) => ({ email: user.email, plan: "pro", hasSession: typeof session.id === "string" }),
+            getSubject: async ({ user }) => `user:${user.email}`,
+          },
+        }),
+      ],
+    }));
+    try {
+      const seen = {};
+      for (const [impl, server] of Object.entries(servers)) {
+        const email = `claims-${impl}-${Date.now()}@example.com`;
+        const c = await signedUp(server.url, email);
+        const { token } = (await c.request("/api/auth/token")).data;
+        const headerJwt = (await c.request("/api/auth/get-session")).headers.get("set-auth-jwt");
+        const jwks = createLocalJWKSet((await c.request("/api/auth/jwks")).data);
+        const { payload } = await jwtVerify(token, jwks, { issuer: "https://issuer.test", audience: "svc-b" });
+        const fromHeader = (await jwtVerify(headerJwt, jwks, { audience: "svc-a" })).payload;
+        assert.equal(payload.sub, `user:${email}`);
+        assert.equal(payload.email, email);
+        assert.equal(fromHeader.sub, `user:${email}`);
+        const { iat, exp, sub, email: _e, ...rest } = payload;
+        seen[impl] = { claims: Object.keys(payload).sort(), rest, ttl: exp - iat, headerClaims: Object.keys(fromHeader).sort() };
+      }
+      assert.deepEqual(seen.ours, seen.upstream);
+      assert.equal(seen.ours.ttl, 7200);
+      assert.deepEqual(seen.ours.rest, { plan: "pro", hasSession: true, iss: "https://issuer.test", aud: ["svc-a", "svc-b"] });
+    } finally {
+      await Promise.all(Object.values(servers).map((s) => s.close()));
+    }
+  });
+});
+
+describe("jwt disablePrivateKeyEncryption, shared with upstream", () => {
+  it("stores the private key as plain JWK JSON, as upstream does, and upstream signs with the key we made", async () => {
+    const dbFile = tempDbFile();
+    const options = { jwks: { disablePrivateKeyEncryption: true } };
+    const ours = await pluginsOf("ours");
+    const theirs = await pluginsOf("upstream");
+    const here = await startServer({ dbFile, options: { baseURL: "http://auth.test", plugins: [ours.jwt(options)] } });
+    let upstream;
+    try {
+      const c = await signedUp(here.url, `plain-${Date.now()}@example.com`);
+      const ourToken = (await c.request("/api/auth/token")).data.token;
+      const Database = (await import("better-sqlite3")).default;
+      const db = new Database(dbFile, { readonly: true });
+      const [row] = db.prepare("select privateKey from jwks").all();
+      db.close();
+      assert.equal(JSON.parse(row.privateKey).kty, "OKP", "a plain Ed25519 JWK");
+      assert.ok(JSON.parse(row.privateKey).d, "with its private part");
+      upstream = await startServer({ impl: "upstream", dbFile, options: { baseURL: "http://auth.test", emailAndPassword: await upstreamPasswordOptions(), plugins: [theirs.jwt(options)] } });
+      const upstreamToken = (await new Client(upstream.url).request("/api/auth/token", { headers: { cookie: c.cookieHeader() } })).data.token;
+      assert.equal(decodeProtectedHeader(upstreamToken).kid, decodeProtectedHeader(ourToken).kid, "upstream signs with the key we made");
+      assert.ok((await upstream.auth.api.verifyJWT({ body: { token: ourToken } })).payload);
+      assert.ok((await here.auth.api.verifyJWT({ body: { token: upstreamToken } })).payload);
+    } finally {
+      await Promise.all([here.close(), upstream?.close()]);
+    }
+  });
+});

@@ -8,7 +8,7 @@ import { startServer, Client, upstreamPasswordOptions } from "../helpers.mjs";
 import { createTestDatabase, DIALECTS, upstreamMigrationPlan } from "../databases.mjs";
 import { pluginsOf } from "./differential.mjs";
 
-const withPlugins = (p) => [p.username(), p.jwt(), p.lastLoginMethod({ storeInDatabase: true }), p.oneTimeToken(), p.bearer(), p.twoFactor()];
+const withPlugins = (p) => [p.username(), p.jwt(), p.lastLoginMethod({ storeInDatabase: true }), p.oneTimeToken(), p.bearer(), p.twoFactor(), p.anonymous(), p.multiSession()];
 
 for (const dialect of DIALECTS) {
   describe(`plugin storage on ${dialect}`, () => {
@@ -98,6 +98,25 @@ for (const dialect of DIALECTS) {
       const token = (await new Client(ours.url).request("/api/auth/token", { headers: { cookie: theirs.cookieHeader() } })).data.token;
       assert.equal(decodeProtectedHeader(token).kid, upstreamKid);
       assert.equal((await upstream.auth.api.verifyJWT({ body: { token } })).payload?.username, `up_${dialect}`);
+    });
+
+    it("a database we migrated runs upstream: our username user, bearer token and JWT key work there", async () => {
+      const database = await fresh();
+      const baseURL = "http://auth.test";
+      const ours = await serve({ database, options: { baseURL, plugins: withPlugins(await pluginsOf("ours")) } });
+      const c = new Client(ours.url);
+      const up = await c.post("/api/auth/sign-up/email", { name: "O", email: `o-${dialect}-${Date.now()}@example.com`, password: "password123", username: `Our_${dialect}` });
+      assert.equal(up.status, 200, up.text);
+      const ourKid = decodeProtectedHeader((await c.request("/api/auth/token")).data.token).kid;
+      const upstream = await serve({ impl: "upstream", database, options: { baseURL, emailAndPassword: await upstreamPasswordOptions(), plugins: withPlugins(await pluginsOf("upstream")) } });
+      const there = await new Client(upstream.url).post("/api/auth/sign-in/username", { username: `our_${dialect}`, password: "password123" });
+      assert.equal(there.status, 200, there.text);
+      assert.equal(there.data.user.displayUsername, `Our_${dialect}`);
+      const bearer = await new Client(upstream.url).request("/api/auth/get-session", { headers: { authorization: `Bearer ${up.headers.get("set-auth-token")}` }, cookies: false });
+      assert.equal(bearer.data?.user?.username, `our_${dialect}`, "our bearer token is a session upstream");
+      const token = (await new Client(upstream.url).request("/api/auth/token", { headers: { cookie: c.cookieHeader() } })).data.token;
+      assert.equal(decodeProtectedHeader(token).kid, ourKid, "upstream signs with the key we made and sealed");
+      assert.equal((await ours.auth.api.verifyJWT({ body: { token } })).payload?.username, `our_${dialect}`);
     });
   });
 }
