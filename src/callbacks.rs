@@ -18,7 +18,8 @@ pub fn request_arg(method: &str, url: &str, headers: &crate::http::Headers) -> V
 
 pub trait Callbacks: Send + Sync {
     /// Calls the option function at `path` (its keys, e.g. `["emailAndPassword",
-    /// "sendResetPassword"]`) with `args` spread as its arguments.
+    /// "sendResetPassword"]`) with `args` spread as its arguments. An empty path calls
+    /// nothing: the arguments are converted and `null` comes back (a round trip's cost).
     fn call(&self, path: &[&str], args: Vec<Value>) -> CallbackFuture;
 }
 

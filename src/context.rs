@@ -32,6 +32,9 @@ pub struct AuthContext {
     discovery_failed: Vec<std::sync::Mutex<Option<std::time::Instant>>>,
     /// The expired-row sweep starts with the first request (inside the runtime).
     sweep_started: std::sync::Once,
+    /// Whether the database holds upstream's scrypt hashes: asked once, before the first
+    /// sign-in check; set too when a sign-in meets one (another instance may have written it).
+    scrypt_hashes: tokio::sync::OnceCell<std::sync::atomic::AtomicBool>,
 }
 
 impl AuthContext {
@@ -77,6 +80,7 @@ impl AuthContext {
             discovered: options.providers.iter().map(|_| tokio::sync::OnceCell::new()).collect(),
             discovery_failed: options.providers.iter().map(|_| std::sync::Mutex::new(None)).collect(),
             sweep_started: std::sync::Once::new(),
+            scrypt_hashes: tokio::sync::OnceCell::new(),
             options,
         }
     }
@@ -194,6 +198,39 @@ impl AuthContext {
             ))),
             Err(e) => Err(HashError::Failed(format!("emailAndPassword.password.hash: {e}"))),
         }
+    }
+
+    /// A sign-in's password check (`stored`: `None` when there is no such user or password).
+    /// Its cost does not depend on whether the user exists, nor on the format of their hash:
+    /// an unknown email costs what upstream's `password.hash` does (`routes/sign-in.ts`) with
+    /// custom functions, and every hash format the database holds otherwise.
+    pub async fn verify_sign_in_password(&self, password: &str, stored: Option<&str>) -> Result<bool, HashError> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        if self.has_function("emailAndPassword.password.verify") {
+            return match stored {
+                Some(stored) => self.verify_password(password, stored).await,
+                // A failing stand-in is not the caller's error (upstream's would be a 500).
+                None => {
+                    let _ = self.hash_password(password).await;
+                    Ok(false)
+                }
+            };
+        }
+        let scrypt =
+            match self.scrypt_hashes.get_or_try_init(|| async { self.db.holds_non_argon2_passwords().await.map(AtomicBool::new) }).await {
+                Ok(flag) => {
+                    if stored.is_some_and(|s| !s.starts_with("$argon2")) {
+                        flag.store(true, Ordering::Relaxed);
+                    }
+                    flag.load(Ordering::Relaxed)
+                }
+                // Unanswered: assume the costlier mix, and ask again next time.
+                Err(e) => {
+                    self.logger.warn(&format!("could not check the database's password hash formats: {e}"));
+                    true
+                }
+            };
+        self.hasher.verify_at_uniform_cost(password, stored, scrypt).await
     }
 
     /// `emailAndPassword.password.verify({ hash, password })` when given, else argon2id/scrypt.
@@ -335,6 +372,15 @@ impl Call<'_> {
         }
         let segments: Vec<&str> = path.split('.').collect();
         self.ctx.call_option(&segments, args).await.map(|_| ())
+    }
+
+    /// What calling an option function costs (arguments converted, the event loop reached and
+    /// answered), with no function called: for paths that must take as long as one that calls.
+    pub async fn event_loop_round_trip(&self, mut args: Vec<Value>) {
+        if let (Some((method, url)), Some(headers)) = (&self.request_line, &self.headers) {
+            args.push(crate::callbacks::request_arg(method, url, headers));
+        }
+        let _ = self.ctx.callbacks.call(&[], args).await;
     }
 
     /// The base origin plus `trustedOrigins`, for this request.

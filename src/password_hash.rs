@@ -85,9 +85,26 @@ impl PasswordHasher {
         self.run(move || verify_sync(&password, &stored)).await?
     }
 
-    /// Spends what a real verification costs, for unknown emails (no timing oracle).
-    pub async fn verify_dummy(&self, password: &str) {
-        let _ = self.verify(password, dummy_hash()).await;
+    /// A sign-in's check, costing the same whatever `stored` is (or `None`: no such user or no
+    /// password): each format the database may hold is computed once, the stored one for real
+    /// and the others on dummies. Our argon2id always; upstream's scrypt when `scrypt_present`.
+    pub async fn verify_at_uniform_cost(&self, password: &str, stored: Option<&str>, scrypt_present: bool) -> Result<bool, HashError> {
+        let password = normalize(password);
+        let stored = stored.map(str::to_owned);
+        self.run(move || {
+            let (result, computed) = match stored.as_deref() {
+                Some(stored) => (verify_sync(&password, stored), format_of(stored)),
+                None => (Ok(false), None),
+            };
+            if computed != Some(Format::Argon2) {
+                let _ = verify_argon2(&password, dummy_hash());
+            }
+            if scrypt_present && computed != Some(Format::Scrypt) {
+                let _ = verify_scrypt(&password, DUMMY_SCRYPT_SALT, DUMMY_SCRYPT_KEY);
+            }
+            result
+        })
+        .await?
     }
 }
 
@@ -150,6 +167,23 @@ fn verify_argon2(password: &str, stored: &str) -> Result<bool, HashError> {
     Ok(constant_time_eq(&out, expected.as_ref()))
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Argon2,
+    Scrypt,
+}
+
+/// The format a verification of `stored` computes (`None`: it fails before hashing).
+fn format_of(stored: &str) -> Option<Format> {
+    if stored.starts_with("$argon2") {
+        Some(Format::Argon2)
+    } else if stored.split_once(':').is_some_and(|(salt, key)| !salt.is_empty() && hex_decode(key).is_some_and(|k| !k.is_empty())) {
+        Some(Format::Scrypt)
+    } else {
+        None
+    }
+}
+
 fn verify_sync(password: &str, stored: &str) -> Result<bool, HashError> {
     if stored.starts_with("$argon2") {
         return verify_argon2(password, stored);
@@ -159,6 +193,11 @@ fn verify_sync(password: &str, stored: &str) -> Result<bool, HashError> {
     }
     Err(HashError::UnknownFormat)
 }
+
+/// An upstream-shaped scrypt hash (16-byte salt in hex, 64-byte key) that no password matches.
+const DUMMY_SCRYPT_SALT: &str = "6275747465722d617574682d72732d64";
+const DUMMY_SCRYPT_KEY: &str =
+    "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
 
 /// Upstream (`@better-auth/utils` scrypt): N=16384, r=16, p=1, 64-byte key; the salt given to
 /// scrypt is the hex string's own bytes.
@@ -217,6 +256,20 @@ mod tests {
         let stored = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc";
         assert!(h.verify("password", stored).await.unwrap());
         assert!(!h.verify("passwort", stored).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn uniform_cost_check_answers_as_a_plain_verification() {
+        let h = PasswordHasher::new(1);
+        let ours = h.hash("pässwörd").await.unwrap();
+        for scrypt_present in [false, true] {
+            for stored in [UPSTREAM_HASH, ours.as_str()] {
+                assert!(h.verify_at_uniform_cost("pässwörd", Some(stored), scrypt_present).await.unwrap());
+                assert!(!h.verify_at_uniform_cost("passwörd", Some(stored), scrypt_present).await.unwrap());
+            }
+            assert!(!h.verify_at_uniform_cost("pässwörd", None, scrypt_present).await.unwrap());
+            assert!(h.verify_at_uniform_cost("x", Some("garbage"), scrypt_present).await.is_err());
+        }
     }
 
     #[tokio::test]

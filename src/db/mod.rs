@@ -393,6 +393,22 @@ impl Database {
         })
     }
 
+    /// Whether any credential account holds a password hash that is not argon2 (upstream's
+    /// scrypt, typically): sign-ins then pay for both formats, so timing tells no user apart.
+    pub async fn holds_non_argon2_passwords(&self) -> Result<bool, DbError> {
+        on_pool!(self.pool().await?, |p, d| {
+            let row = sqlx::query(sql!(
+                self.names,
+                r#"select a."id" from "account" a where a."providerId" = ? and a."password" is not null and a."password" not like ? limit 1"#
+            ))
+            .bind(CREDENTIAL_PROVIDER)
+            .bind("$argon2%")
+            .fetch_optional(p)
+            .await?;
+            Ok(row.is_some())
+        })
+    }
+
     /// The user whose `field` (a user field: core or additional, e.g. `username`) equals
     /// `value`, with the password of their credential account (`accountId = userId`).
     pub async fn find_user_with_password_by(&self, field: &str, value: &str) -> Result<Option<(User, Option<String>)>, DbError> {

@@ -36,19 +36,20 @@ pub async fn sign_in_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
     finish_password_sign_in(call, user, callback_url, remember_me, 401).await
 }
 
-/// The user whose stored password this is, or `None`. A missing user or password costs a
-/// dummy verification, so the answer's timing does not tell them apart from a wrong password.
+/// The user whose stored password this is, or `None`. A missing user or password costs what a
+/// wrong password does, so the answer's timing does not tell them apart.
 pub async fn password_matches(ctx: &AuthContext, found: Option<(User, Option<String>)>, password: &str) -> Result<Option<User>, ApiError> {
-    let Some((user, Some(hash))) = found else {
-        ctx.hasher.verify_dummy(password).await;
-        ctx.logger.warn("User not found");
-        return Ok(None);
+    let (user, stored) = match found {
+        Some((user, Some(stored))) => (Some(user), Some(stored)),
+        _ => (None, None),
     };
-    if !ctx.verify_password(password, &hash).await.or_internal(&ctx.logger, "password verification")? {
-        ctx.logger.warn("Invalid password");
-        return Ok(None);
+    let matched = ctx.verify_sign_in_password(password, stored.as_deref()).await.or_internal(&ctx.logger, "password verification")?;
+    match user {
+        None => ctx.logger.warn("User not found"),
+        Some(_) if !matched => ctx.logger.warn("Invalid password"),
+        Some(_) => {}
     }
-    Ok(Some(user))
+    Ok(user.filter(|_| matched))
 }
 
 /// After a password matched (email or username sign-in): the email-verification gate, then a

@@ -10,7 +10,7 @@ use crate::error::{ApiError, OrInternal, codes, extra_codes};
 use crate::fields::Mode;
 use crate::middleware::origin_check::form_csrf;
 use crate::routes::db_hooks::{self, Before};
-use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verification_mail};
+use crate::routes::email_verification::{SEND_VERIFICATION_EMAIL, send_verification_mail, stand_in_verification_mail};
 use crate::routes::session::{session_creation_failed, set_session_cookie, store_new_session};
 use crate::routes::{Reply, check_password_length};
 use crate::time_util::now_ms;
@@ -21,6 +21,12 @@ const CUSTOM_SYNTHETIC_USER: &str = "emailAndPassword.customSyntheticUser";
 
 /// The answer to a duplicate sign-up in generic mode: a user that looks new (fresh id), or
 /// what `customSyntheticUser({ coreFields, additionalFields, id })` returns.
+fn sends_verification_on_sign_up(ctx: &crate::context::AuthContext) -> bool {
+    let send_on_sign_up =
+        ctx.options.email_verification.send_on_sign_up.unwrap_or(ctx.options.email_and_password.require_email_verification);
+    send_on_sign_up && ctx.has_function(SEND_VERIFICATION_EMAIL)
+}
+
 async fn synthetic(call: &Call<'_>, user: &User) -> Reply {
     let fake = User { id: generate_id(), ..user.clone() };
     if call.ctx.has_function(CUSTOM_SYNTHETIC_USER) {
@@ -72,9 +78,14 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         ctx.logger.info(&format!("Sign-up attempt for existing email: {}", user.email));
         if generic_duplicates {
             let _ = ctx.hash_password(&password).await;
+            // A new user costs a database write and maybe a mail: the same work here, on
+            // stand-ins, so that timing does not tell a taken email from a free one.
+            let _ = ctx.db.create_verification(&format!("sign-up-existing:{}", generate_id()), "", now_ms() + 1000).await;
             if ctx.has_function(ON_EXISTING_USER_SIGN_UP) {
                 // As upstream: a failure here is logged, never shown to the caller.
                 let _ = call.call_back(ON_EXISTING_USER_SIGN_UP, vec![json!({ "user": existing })]).await;
+            } else if sends_verification_on_sign_up(ctx) {
+                stand_in_verification_mail(call, &user, callback_url.as_deref()).await;
             }
             return Ok(synthetic(call, &user).await);
         }
@@ -109,8 +120,7 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
         ctx.logger.error(&format!("Failed to create user: {e}"));
         return Err(ApiError::new(422, codes::FAILED_TO_CREATE_USER));
     }
-    let send_on_sign_up = ctx.options.email_verification.send_on_sign_up.unwrap_or(opts.require_email_verification);
-    if send_on_sign_up && ctx.has_function(SEND_VERIFICATION_EMAIL) {
+    if sends_verification_on_sign_up(ctx) {
         // As upstream: a failed mail is logged; the account stays created.
         let _ = send_verification_mail(call, &user, callback_url.as_deref()).await;
     }
