@@ -573,3 +573,29 @@ describe("profile updates and account hooks on social sign-in, as upstream", () 
     assert.equal(outcomes.ours[1], "wrapped:true");
   });
 });
+
+describe("lastLoginMethod after a social sign-in, as upstream", () => {
+  it("the callback sets the provider's id in the cookie and, with storeInDatabase, on the user", async () => {
+    const seen = {};
+    for (const impl of ["upstream", "ours"]) {
+      const plugins = impl === "ours" ? await import("../plugins.js") : await import("better-auth/plugins");
+      const server = await startServer({
+        impl,
+        options: { plugins: [plugins.genericOAuth({ config: [providerConfig()] }), plugins.lastLoginMethod({ storeInDatabase: true })] },
+      });
+      try {
+        claims = { email: uniqueEmail(`llm-social-${impl}`), email_verified: true, name: "Mock User" };
+        const client = new Client(server.url);
+        const { callback } = await socialSignIn(client);
+        const cookie = callback.cookies["better-auth.last_used_login_method"];
+        const session = await client.request("/api/auth/get-session");
+        seen[impl] = { status: callback.status, cookie: cookie?.value, attributes: cookie && [...cookie.attributes].sort(), field: session.data?.user.lastLoginMethod };
+      } finally {
+        await server.close();
+      }
+    }
+    assert.deepEqual(seen.ours, seen.upstream);
+    assert.equal(seen.ours.cookie, "mock");
+    assert.equal(seen.ours.field, "mock");
+  });
+});

@@ -5,7 +5,7 @@ import cors from "cors";
 import { betterAuth, APIError, type Session, type User } from "better-auth-rs";
 import { toNodeHandler, fromNodeHeaders } from "better-auth-rs/node";
 import { createAuthMiddleware } from "better-auth-rs/api";
-import { bearer, username, oneTimeToken, jwt, lastLoginMethod } from "better-auth-rs/plugins";
+import { bearer, username, oneTimeToken, jwt, lastLoginMethod, anonymous, multiSession, openAPI } from "better-auth-rs/plugins";
 
 export const auth = betterAuth({
   database: "sqlite:./auth.db",
@@ -121,4 +121,35 @@ jwt({ jwks: { keyPairConfig: { alg: "HS256" } } });
 // @ts-expect-error storeToken is plain, hashed or a custom hasher
 oneTimeToken({ storeToken: "encrypted" });
 
-export { apiCalls, wrongResult, withEverything, pluginCalls };
+const browsing = betterAuth({
+  plugins: [
+    anonymous({ emailDomainName: "guest.example.com", generateName: () => "Guest", onLinkAccount: async ({ anonymousUser, newUser }) => void [anonymousUser.user.isAnonymous, newUser.user.id] }),
+    multiSession({ maximumSessions: 3 }),
+    openAPI({ path: "/docs", theme: "moon" }),
+  ],
+});
+async function browsingCalls() {
+  const guest = await browsing.api.signInAnonymous({ headers: new Headers() });
+  const isAnonymous: boolean = guest.user.isAnonymous;
+  const sessions = await browsing.api.listDeviceSessions({ headers: new Headers() });
+  const active = await browsing.api.setActiveSession({ body: { sessionToken: sessions[0].session.token }, headers: new Headers() });
+  const { status }: { status: boolean } = await browsing.api.revokeDeviceSession({ body: { sessionToken: active.session.token }, headers: new Headers() });
+  const schema = await browsing.api.generateOpenAPISchema({});
+  return [isAnonymous, status, schema.openapi];
+}
+// @ts-expect-error bearer's requireSignature is a boolean
+bearer({ requireSignature: "yes" });
+// @ts-expect-error maxAge is in seconds, a number
+lastLoginMethod({ maxAge: "30d" });
+// @ts-expect-error onLinkAccount's anonymous user is under anonymousUser, not user
+anonymous({ onLinkAccount: async ({ user }) => void user });
+// @ts-expect-error maximumSessions is a number
+multiSession({ maximumSessions: "5" });
+// @ts-expect-error setActiveSession needs the session's token
+browsing.api.setActiveSession({ body: {}, headers: new Headers() });
+// @ts-expect-error openAPI's themes are upstream's list
+openAPI({ theme: "dark" });
+// @ts-expect-error without the anonymous plugin there is no signInAnonymous
+withPlugins.api.signInAnonymous({ headers: new Headers() });
+
+export { apiCalls, wrongResult, withEverything, pluginCalls, browsingCalls };
