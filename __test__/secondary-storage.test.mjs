@@ -24,9 +24,10 @@ class MapStorage {
   increment(key, ttl) { return this.inner.increment(key, ttl); }
 }
 
-/** Stored keys with tokens and ids replaced, so two implementations' keys compare. */
-function keyShapes(keys) {
-  return [...new Set([...keys].map((k) => k.replace(/[A-Za-z0-9]{32}/g, "<id>").replace(/reset-password:[A-Za-z0-9]{24}/, "reset-password:<token>")))].sort();
+/** Live keys (as a store with TTLs shows them) with tokens and ids replaced, so two implementations' keys compare. */
+function keyShapes(map) {
+  const keys = [...map].filter(([, entry]) => !entry.expires || entry.expires > Date.now()).map(([key]) => key);
+  return [...new Set(keys.map((k) => k.replace(/[A-Za-z0-9]{32}/g, "<id>").replace(/reset-password:[A-Za-z0-9]{24}/, "reset-password:<token>")))].sort();
 }
 
 function tables(file) {
@@ -61,7 +62,10 @@ describe("secondary storage (JS object) against upstream", () => {
     const actual = await runScenario(servers.ours.url, tag, mails.ours);
     assert.equal(actual.length, expected.length);
     for (let i = 0; i < expected.length; i++) assert.deepEqual(actual[i], expected[i], `step "${expected[i].name}" differs`);
-    assert.deepEqual(keyShapes(storages.ours.inner.map.keys()), keyShapes(storages.upstream.map.keys()));
+    // Our unknown-email reset writes a stand-in verification value that lives two seconds (the
+    // known path's cost, see src/routes/password.rs): compare what is still there after it.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    assert.deepEqual(keyShapes(storages.ours.inner.map), keyShapes(storages.upstream.map));
   });
 
   it("leaves the session and verification tables out of the database, as upstream does", () => {

@@ -40,6 +40,37 @@ pub struct Column {
     /// An additional field's static default, emitted only when the column is added to an
     /// existing table (as upstream's migration does).
     pub added_default: Option<String>,
+    /// How upstream's OpenAPI model shows the field (`input: false`, `returned: false`,
+    /// `defaultValue` in a plugin's schema); no effect on storage.
+    pub doc: ColumnDoc,
+}
+
+#[derive(Clone, Copy, Default)]
+pub struct ColumnDoc {
+    pub read_only: bool,
+    pub not_returned: bool,
+    /// `defaultValue` as a JSON literal.
+    pub default: Option<&'static str>,
+}
+
+impl Column {
+    /// Not input (`input: false`): `readOnly` in the OpenAPI model.
+    pub const fn read_only(mut self) -> Column {
+        self.doc.read_only = true;
+        self
+    }
+
+    /// `returned: false`: never listed as required in the OpenAPI model.
+    pub const fn not_returned(mut self) -> Column {
+        self.doc.not_returned = true;
+        self
+    }
+
+    /// Upstream's `defaultValue`, as JSON, for the OpenAPI model.
+    pub const fn documented_default(mut self, json: &'static str) -> Column {
+        self.doc.default = Some(json);
+        self
+    }
 }
 
 #[derive(Clone)]
@@ -188,7 +219,15 @@ impl Dialect {
 }
 
 pub const fn column(name: &'static str, kind: Kind, required: bool, unique: bool, default_now: bool) -> Column {
-    Column { name: Cow::Borrowed(name), kind, required, unique, default_now, added_default: None }
+    Column {
+        name: Cow::Borrowed(name),
+        kind,
+        required,
+        unique,
+        default_now,
+        added_default: None,
+        doc: ColumnDoc { read_only: false, not_returned: false, default: None },
+    }
 }
 
 pub const fn col(name: &'static str, kind: Kind) -> Column {
@@ -380,6 +419,7 @@ fn field_column(field: &FieldDef, dialect: Dialect) -> Column {
         unique: field.unique,
         default_now: false,
         added_default: field.static_default_sql(dialect == Dialect::Sqlite),
+        doc: ColumnDoc::default(),
     }
 }
 

@@ -256,8 +256,9 @@ impl Plugins {
     }
 }
 
-/// The core's table, for an instance built without [`Plugins::parse`] (`Default`).
-fn core_table() -> &'static [Endpoint] {
+/// The core's own endpoints, before any plugin replaced one (also the table of an instance
+/// built without [`Plugins::parse`], `Default`).
+pub fn core_table() -> &'static [Endpoint] {
     static TABLE: std::sync::OnceLock<Vec<Endpoint>> = std::sync::OnceLock::new();
     TABLE.get_or_init(crate::routes::core_endpoints)
 }

@@ -202,3 +202,11 @@ pub fn check_password_length(ctx: &AuthContext, password: &str, check_min: bool)
     }
     Ok(())
 }
+
+/// Where a known email writes a verification value, an unknown one writes this stand-in, so
+/// that timing does not tell them apart. It is never looked up; it lives two seconds (at least
+/// one whole second of TTL in a secondary storage) and the expired-row sweep removes it.
+pub async fn write_stand_in_verification(ctx: &AuthContext, kind: &str) {
+    let identifier = format!("{kind}:{}", crate::crypto::random_string(24));
+    let _ = ctx.db.create_verification(&identifier, "", crate::time_util::now_ms() + 2000).await;
+}

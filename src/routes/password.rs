@@ -36,11 +36,11 @@ pub async fn request_password_reset(call: &mut Call<'_>) -> Result<Reply, ApiErr
     let generic = || Reply::Json(json!({ "status": true, "message": GENERIC_ANSWER }));
     let Some(user) = ctx.db.find_user_by_email(&email.to_lowercase()).await.or_internal(&ctx.logger, "request-password-reset")? else {
         // Upstream only reads a dummy value here; a known email writes a token and calls the
-        // mailer, which a timing measurement tells apart. So the same work on a stand-in: a
-        // verification row that expires in a second and is never looked up, and a trip to the
-        // event loop with an argument shaped like the mailer's.
+        // mailer, which a timing measurement tells apart. So the same work on stand-ins: a
+        // verification value, and a trip to the event loop with an argument shaped like the
+        // mailer's.
+        crate::routes::write_stand_in_verification(ctx, "reset-password-unknown").await;
         let token = random_string(24);
-        let _ = ctx.db.create_verification(&format!("reset-password-unknown:{token}"), "", now_ms() + 1000).await;
         let url = format!("{}/reset-password/{token}?callbackURL=", call.base_url());
         let stand_in = json!({ "id": crate::crypto::generate_id(), "email": email, "name": "", "emailVerified": false, "image": null });
         call.event_loop_round_trip(vec![json!({ "user": stand_in, "url": url, "token": token })]).await;

@@ -80,7 +80,7 @@ pub async fn sign_up_email(call: &mut Call<'_>) -> Result<Reply, ApiError> {
             let _ = ctx.hash_password(&password).await;
             // A new user costs a database write and maybe a mail: the same work here, on
             // stand-ins, so that timing does not tell a taken email from a free one.
-            let _ = ctx.db.create_verification(&format!("sign-up-existing:{}", generate_id()), "", now_ms() + 1000).await;
+            crate::routes::write_stand_in_verification(ctx, "sign-up-existing").await;
             if ctx.has_function(ON_EXISTING_USER_SIGN_UP) {
                 // As upstream: a failure here is logged, never shown to the caller.
                 let _ = call.call_back(ON_EXISTING_USER_SIGN_UP, vec![json!({ "user": existing })]).await;

@@ -69,8 +69,9 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     let mut plugin = Plugin::new("anonymous");
     plugin.error_codes = e::ALL;
     plugin.endpoints = vec![
-        Endpoint::new("signInAnonymous", "/sign-in/anonymous", &["POST"], handler!(sign_in_anonymous)),
-        Endpoint::new("deleteAnonymousUser", "/delete-anonymous-user", &["POST"], handler!(delete_anonymous_user)),
+        Endpoint::new("signInAnonymous", "/sign-in/anonymous", &["POST"], handler!(sign_in_anonymous)).describe("Sign in anonymously"),
+        Endpoint::new("deleteAnonymousUser", "/delete-anonymous-user", &["POST"], handler!(delete_anonymous_user))
+            .describe("Delete an anonymous user"),
     ];
     plugin.hooks.push(Hook {
         matcher: |call| LINK_PATHS.iter().any(|p| call.path.starts_with(p)),

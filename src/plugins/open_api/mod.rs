@@ -181,8 +181,14 @@ fn model_schemas(call: &Call<'_>) -> Map<String, Value> {
                 schema["default"] = json!(false);
                 schema["readOnly"] = json!(true);
             }
+            if let Some(default) = column.doc.default.and_then(|d| serde_json::from_str::<Value>(d).ok()) {
+                schema["default"] = default;
+            }
+            if column.doc.read_only {
+                schema["readOnly"] = json!(true);
+            }
             properties.insert(column.name.to_string(), schema);
-            if column.required {
+            if column.required && !column.doc.not_returned {
                 required.push(json!(column.name));
             }
         }
@@ -304,7 +310,14 @@ fn operation(call: &Call<'_>, endpoint: &Endpoint, method: &str, seen: &mut Hash
 fn document(call: &Call<'_>) -> Value {
     let mut paths = Map::new();
     let mut seen = HashSet::new();
-    let endpoints = call.ctx.options.plugins.endpoints().iter().filter(|e| !e.path.is_empty() && e.plugin != Some(ID));
+    // As upstream's generator (plugins/open-api/generator.ts): the core's endpoints as the core
+    // declares them, then plugins' under names the core does not have (customSession's
+    // `getSession` leaves the core's GET and POST /get-session documented).
+    let core = crate::plugins::core_table();
+    let core_names: HashSet<&str> = core.iter().map(|e| e.api_name).collect();
+    let from_plugins =
+        call.ctx.options.plugins.endpoints().iter().filter(|e| e.plugin.is_some_and(|p| p != ID) && !core_names.contains(e.api_name));
+    let endpoints = core.iter().chain(from_plugins).filter(|e| !e.path.is_empty());
     for endpoint in endpoints {
         let key = endpoint
             .path

@@ -54,12 +54,12 @@ pub static TWO_FACTOR: Table = Table {
     name: Cow::Borrowed("twoFactor"),
     columns: Cow::Borrowed(&[
         col("id", Kind::Id),
-        col("secret", Kind::ShortText),
-        col("backupCodes", Kind::Text),
-        col("userId", Kind::UserRef),
-        optional("verified", Kind::Bool),
-        optional("failedVerificationCount", Kind::Int),
-        optional("lockedUntil", Kind::Date),
+        col("secret", Kind::ShortText).not_returned(),
+        col("backupCodes", Kind::Text).not_returned(),
+        col("userId", Kind::UserRef).not_returned(),
+        optional("verified", Kind::Bool).read_only().documented_default("true"),
+        optional("failedVerificationCount", Kind::Int).read_only().not_returned().documented_default("0"),
+        optional("lockedUntil", Kind::Date).read_only().not_returned(),
     ]),
     indexes: &["secret", "userId"],
 };
@@ -240,29 +240,29 @@ pub fn register(options: &mut PluginOptions<'_>) -> Result<Plugin, OptionsError>
     plugin.error_codes = e::ALL;
     plugin.endpoints = vec![
         Endpoint::new("enableTwoFactor", "/two-factor/enable", &["POST"], handler!(enable))
-            .body("password:string, method?:string, issuer?:string")
-            .describe("Enable two factor authentication"),
+            .body("password:string method?:string issuer?:string")
+            .describe("Enable two factor authentication. Pass method 'totp' (default) to set up an authenticator app (returns TOTP URI and backup codes), or 'otp' to enable email/SMS-based codes immediately."),
         Endpoint::new("disableTwoFactor", "/two-factor/disable", &["POST"], handler!(disable))
             .body("password:string")
-            .describe("Disable two factor authentication"),
+            .describe("Use this endpoint to disable two factor authentication."),
         Endpoint::new("getTOTPURI", "/two-factor/get-totp-uri", &["POST"], handler!(totp::get_totp_uri))
             .body("password:string")
-            .describe("Get the TOTP URI"),
+            .describe("Use this endpoint to get the TOTP URI"),
         Endpoint::new("verifyTOTP", "/two-factor/verify-totp", &["POST"], handler!(totp::verify_totp))
-            .body("code:string, trustDevice?:boolean")
-            .describe("Verify a TOTP code"),
+            .body("code:string trustDevice?:boolean")
+            .describe("Verify two factor TOTP"),
         Endpoint::new("sendTwoFactorOTP", "/two-factor/send-otp", &["POST"], handler!(otp::send_otp))
             .optional_body("trustDevice?:boolean")
-            .describe("Send a two factor OTP to the user"),
+            .describe("Send two factor OTP to the user"),
         Endpoint::new("verifyTwoFactorOTP", "/two-factor/verify-otp", &["POST"], handler!(otp::verify_otp))
-            .body("code:string, trustDevice?:boolean")
-            .describe("Verify a two factor OTP"),
+            .body("code:string trustDevice?:boolean")
+            .describe("Verify two factor OTP"),
         Endpoint::new("verifyBackupCode", "/two-factor/verify-backup-code", &["POST"], handler!(verify_backup_code))
-            .body("code:string, disableSession?:boolean, trustDevice?:boolean")
-            .describe("Verify a backup code for two factor authentication"),
+            .body("code:string disableSession?:boolean trustDevice?:boolean")
+            .describe("Verify a backup code for two-factor authentication"),
         Endpoint::new("generateBackupCodes", "/two-factor/generate-backup-codes", &["POST"], handler!(generate_backup_codes))
             .body("password:string")
-            .describe("Generate new backup codes for the user"),
+            .describe("Generate new backup codes for two-factor authentication"),
         Endpoint::server_only("generateTOTP", handler!(totp::generate_totp)),
         Endpoint::server_only("viewBackupCodes", handler!(view_backup_codes)),
     ];
