@@ -45,12 +45,17 @@ pub struct Column {
     pub doc: ColumnDoc,
 }
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct ColumnDoc {
     pub read_only: bool,
     pub not_returned: bool,
     /// `defaultValue` as a JSON literal.
     pub default: Option<&'static str>,
+}
+
+impl ColumnDoc {
+    /// An input field, returned, without a documented default.
+    pub const PLAIN: ColumnDoc = ColumnDoc { read_only: false, not_returned: false, default: None };
 }
 
 impl Column {
@@ -219,15 +224,7 @@ impl Dialect {
 }
 
 pub const fn column(name: &'static str, kind: Kind, required: bool, unique: bool, default_now: bool) -> Column {
-    Column {
-        name: Cow::Borrowed(name),
-        kind,
-        required,
-        unique,
-        default_now,
-        added_default: None,
-        doc: ColumnDoc { read_only: false, not_returned: false, default: None },
-    }
+    Column { name: Cow::Borrowed(name), kind, required, unique, default_now, added_default: None, doc: ColumnDoc::PLAIN }
 }
 
 pub const fn col(name: &'static str, kind: Kind) -> Column {
@@ -253,7 +250,8 @@ pub const TABLES: &[Table] = &[
             col("id", Kind::Id),
             col("name", Kind::ShortText),
             unique("email"),
-            col("emailVerified", Kind::Bool),
+            // Upstream's core schema: not input, false by default.
+            col("emailVerified", Kind::Bool).read_only().documented_default("false"),
             optional("image", Kind::Text),
             date_now("createdAt"),
             date_now("updatedAt"),
@@ -419,13 +417,23 @@ fn field_column(field: &FieldDef, dialect: Dialect) -> Column {
         unique: field.unique,
         default_now: false,
         added_default: field.static_default_sql(dialect == Dialect::Sqlite),
-        doc: ColumnDoc::default(),
+        doc: ColumnDoc::PLAIN,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documented_defaults_are_json() {
+        let tables = TABLES.iter().chain([&crate::plugins::two_factor::TWO_FACTOR]);
+        for column in tables.flat_map(|t| t.columns.iter()) {
+            if let Some(default) = column.doc.default {
+                assert!(serde_json::from_str::<serde_json::Value>(default).is_ok(), "{}: {default}", column.name);
+            }
+        }
+    }
 
     // What better-auth 1.7.25's migration runs on a fresh SQLite database (read back from
     // sqlite_master), statement for statement.

@@ -176,11 +176,6 @@ fn model_schemas(call: &Call<'_>) -> Map<String, Value> {
         properties.insert("id".into(), json!({ "type": "string", "readOnly": true }));
         for column in table.columns.iter().filter(|c| c.name != "id") {
             let mut schema = kind_schema(column.kind);
-            // Upstream's core schema: emailVerified defaults to false and is not input.
-            if model == "user" && column.name == "emailVerified" {
-                schema["default"] = json!(false);
-                schema["readOnly"] = json!(true);
-            }
             if let Some(default) = column.doc.default.and_then(|d| serde_json::from_str::<Value>(d).ok()) {
                 schema["default"] = default;
             }
